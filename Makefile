@@ -1,0 +1,82 @@
+# Set-up is implicit: every target installs what it is missing, from the lock files.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_VERBOSITY := -1
+# jsii prints a banner about Node 20's end of life on every run; the value is Node's major version.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CHECKPOINT_DISABLE := 1
+
+PYTHON ?= python3.11
+PIPENV_VERSION := 2026.10.3
+TOOL_VENV := .tools/venv
+PIPENV := $(TOOL_VENV)/bin/pipenv
+VENV := .venv
+APP_READY := $(VENV)/.synced
+CHECKOV_DIR := tools/checkov
+CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
+NODE_READY := node_modules/.synced
+CDKTF := npx --no-install cdktf
+
+.PHONY: help install synth test lint format require-stack plan deploy destroy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PIPENV):
+	$(PYTHON) -m venv $(TOOL_VENV)
+	$(TOOL_VENV)/bin/pip install --quiet pipenv==$(PIPENV_VERSION)
+
+$(APP_READY): Pipfile.lock | $(PIPENV)
+	$(PIPENV) sync --dev
+	@touch $@
+
+# Checkov has its own virtualenv: its bc-python-hcl2 dependency installs a module
+# named `hcl2` that would shadow python-hcl2, which reads envs/.
+$(CHECKOV_READY): $(CHECKOV_DIR)/Pipfile.lock | $(PIPENV)
+	cd $(CHECKOV_DIR) && PIPENV_PIPFILE=Pipfile ../../$(PIPENV) sync
+	@touch $@
+
+$(NODE_READY): package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(APP_READY) $(CHECKOV_READY) $(NODE_READY) ## Install Python (pipenv), checkov and the CDKTF CLI from the lock files
+
+synth: $(APP_READY) ## Write every stack to cdktf.out/ (replaced only when synthesis succeeds)
+	@rm -rf cdktf.out.partial
+	CDKTF_OUTDIR=cdktf.out.partial $(VENV)/bin/python main.py || { rm -rf cdktf.out.partial; exit 1; }
+	@rm -rf cdktf.out && mv cdktf.out.partial cdktf.out
+	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
+
+lint: $(APP_READY) ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(APP_READY) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install lint ## Lint, then the whole test suite (one synthesis, checkov, CLI smoke test)
+	$(VENV)/bin/pytest
+
+require-stack:
+	@[ -n "$(STACK)" ] || { echo "STACK is required, e.g. make $(MAKECMDGOALS) STACK=api-staging (see: npx cdktf list)"; exit 2; }
+
+plan: require-stack $(APP_READY) $(NODE_READY) ## Review a stack's changes against AWS: make plan STACK=network-staging
+	$(CDKTF) diff $(STACK)
+
+deploy: require-stack $(APP_READY) $(NODE_READY) ## Deploy a stack (asks before applying): make deploy STACK=registry
+	$(CDKTF) deploy $(STACK)
+
+destroy: require-stack $(APP_READY) $(NODE_READY) ## Destroy a stack (asks first): make destroy STACK=maintenance-staging
+	$(CDKTF) destroy $(STACK)
+
+clean: ## Remove generated output (not the installed tools)
+	rm -rf cdktf.out cdktf.out.partial .pytest_cache .mypy_cache .ruff_cache

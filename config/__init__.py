@@ -1,0 +1,1 @@
+"""Environment configuration: HCL files in, frozen typed objects out."""

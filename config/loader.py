@@ -1,0 +1,296 @@
+"""Read `envs/*.hcl`, merge each environment onto `common.hcl`, validate.
+
+Every problem becomes one `ConfigError` naming the file, the key path and what
+was expected; `main.py` prints it and exits before anything is synthesized.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+from collections.abc import Mapping
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import hcl2
+import lark
+
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+
+COMMON_FILE = "common.hcl"
+SHARED_ENV = "shared"
+MIN_PRODUCTION_BACKUP_DAYS = 7
+
+_ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,19}")
+_HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+_MISSING = object()
+
+# Fargate memory (MiB) allowed for each CPU size.
+_FARGATE_MEMORY = {
+    256: range(512, 2049, 512),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+}
+
+Path_ = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A problem in one env file, at one key path."""
+
+    def __init__(self, file: Path, key: str | None, problem: str) -> None:
+        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
+        self.file = file
+        self.key = key
+        self.problem = problem
+
+
+def load_config(envs_dir: Path) -> AppConfig:
+    """Load and validate every environment in `envs_dir`."""
+    if not envs_dir.is_dir():
+        raise ConfigError(envs_dir, None, "environment directory not found")
+    common_path = envs_dir / COMMON_FILE
+    if not common_path.is_file():
+        raise ConfigError(common_path, None, "file not found: it holds the defaults every environment starts from")
+    common = _read_hcl(common_path)
+    _reject_unknown_common_keys(common, common_path)
+
+    shared: SharedEnvironment | None = None
+    workloads: list[WorkloadEnvironment] = []
+    for env_path in sorted(envs_dir.glob("*.hcl")):
+        if env_path.name == COMMON_FILE:
+            continue
+        name = env_path.stem
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(
+                env_path, None, "environment file names must be 2-20 lower-case letters or digits, e.g. staging.hcl"
+            )
+        sources = _Sources(common, common_path, _read_hcl(env_path), env_path)
+        if name == SHARED_ENV:
+            shared = _load_environment(SharedEnvironment, name, sources)
+        else:
+            workload = _load_environment(WorkloadEnvironment, name, sources)
+            _check_workload(workload, sources)
+            workloads.append(workload)
+    if shared is None:
+        raise ConfigError(
+            envs_dir / f"{SHARED_ENV}.hcl", None, "file not found: the shared (registry) account is required"
+        )
+    return AppConfig(shared=shared, workloads=tuple(workloads))
+
+
+def _read_hcl(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, None, f"cannot read file: {error}") from None
+    try:
+        parsed = hcl2.loads(text, serialization_options=_HCL_OPTIONS)
+    except lark.exceptions.UnexpectedInput as error:
+        raise ConfigError(path, None, f"HCL syntax error at line {error.line}, column {error.column}") from None
+    except lark.exceptions.LarkError as error:
+        raise ConfigError(path, None, f"HCL syntax error: {str(error).splitlines()[0]}") from None
+    normalized = _unwrap_blocks(parsed, (), path)
+    assert isinstance(normalized, dict)
+    return normalized
+
+
+def _unwrap_blocks(value: Any, path: Path_, file: Path) -> Any:
+    """python-hcl2 returns each block as a list of one dict; make it the dict."""
+    if isinstance(value, dict):
+        return {key: _unwrap_blocks(item, (*path, key), file) for key, item in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            if len(value) > 1:
+                raise ConfigError(file, _format_key(path), f"block appears {len(value)} times; give it once")
+            return _unwrap_blocks(value[0], path, file)
+        return [_unwrap_blocks(item, (*path, index), file) for index, item in enumerate(value)]
+    return value
+
+
+def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> None:
+    known = _field_names(SharedEnvironment) | _field_names(WorkloadEnvironment)
+    for key in common:
+        if key not in known:
+            raise ConfigError(common_path, key, f"unknown key; expected one of {', '.join(sorted(known))}")
+
+
+def _field_names(schema: type) -> set[str]:
+    return {field.name for field in dataclasses.fields(schema)} - {"name"}
+
+
+def _deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Sources:
+    """Says which file a key path came from, so errors name the right one."""
+
+    def __init__(self, common: dict[str, Any], common_path: Path, overrides: dict[str, Any], env_path: Path) -> None:
+        self.common, self.common_path = common, common_path
+        self.overrides, self.env_path = overrides, env_path
+
+    def file_of(self, path: Path_) -> Path:
+        if _has_path(self.overrides, path) or not _has_path(self.common, path):
+            return self.env_path
+        return self.common_path
+
+    def error(self, path: Path_, problem: str) -> ConfigError:
+        return ConfigError(self.file_of(path), _format_key(path), problem)
+
+
+def _has_path(tree: Any, path: Path_) -> bool:
+    for part in path:
+        in_dict = isinstance(part, str) and isinstance(tree, dict) and part in tree
+        in_list = isinstance(part, int) and isinstance(tree, list) and part < len(tree)
+        if in_dict or in_list:
+            tree = tree[part]
+        else:
+            return False
+    return True
+
+
+def _format_key(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _load_environment(schema: type[T], name: str, sources: _Sources) -> T:
+    """Merge the environment's file onto the common keys its schema knows, then convert."""
+    allowed = _field_names(schema)
+    for key in sources.overrides:
+        if key not in allowed:
+            raise ConfigError(
+                sources.env_path, key, f"unknown key for this environment; expected one of {', '.join(sorted(allowed))}"
+            )
+    base = {key: value for key, value in sources.common.items() if key in allowed}
+    return _build_dataclass(schema, _deep_merge(base, sources.overrides), (), sources, fixed={"name": name})
+
+
+def _build_dataclass(
+    schema: type[T], value: Any, path: Path_, sources: _Sources, fixed: dict[str, Any] | None = None
+) -> T:
+    if not isinstance(value, dict):
+        raise sources.error(path, f"expected a block of settings, got {_show(value)}")
+    fixed = fixed or {}
+    hints = get_type_hints(schema, include_extras=True)
+    names = {field.name for field in dataclasses.fields(schema)}  # type: ignore[arg-type]
+    for key in value:
+        if key not in names or key in fixed:
+            allowed = ", ".join(sorted(names - fixed.keys()))
+            raise sources.error((*path, key), f"unknown key; expected one of {allowed}")
+    arguments = dict(fixed)
+    for field in dataclasses.fields(schema):  # type: ignore[arg-type]
+        if field.name not in fixed:
+            arguments[field.name] = _convert(
+                hints[field.name], value.get(field.name, _MISSING), (*path, field.name), sources
+            )
+    return schema(**arguments)
+
+
+def _convert(annotation: Any, value: Any, path: Path_, sources: _Sources) -> Any:  # noqa: PLR0911 (one branch per type)
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *rules = get_args(annotation)
+        converted = _convert(base, value, path, sources)
+        for rule in rules:
+            if converted is not None and (expected := rule(converted)) is not None:
+                raise sources.error(path, f"expected {expected}, got {_show(value)}")
+        return converted
+    if origin in (Union, types.UnionType):
+        options = [option for option in get_args(annotation) if option is not type(None)]
+        if value is None or value is _MISSING:
+            return None
+        return _convert(options[0], value, path, sources)
+    if value is _MISSING:
+        raise sources.error(path, "required value is missing")
+    if value is None:
+        raise sources.error(path, "expected a value, got null")
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise sources.error(path, f"expected true or false, got {_show(value)}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise sources.error(path, f"expected a whole number, got {_show(value)}")
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise sources.error(path, f"expected a string in quotes, got {_show(value)}")
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        allowed = [member.value for member in annotation]
+        if value in allowed:
+            return annotation(value)
+        raise sources.error(path, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}")
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise sources.error(path, f"expected a list, got {_show(value)}")
+        (item_type, _ellipsis) = get_args(annotation)
+        return tuple(_convert(item_type, item, (*path, index), sources) for index, item in enumerate(value))
+    if dataclasses.is_dataclass(annotation):
+        return _build_dataclass(annotation, value, path, sources)  # type: ignore[arg-type]
+    raise TypeError(f"config.model uses an annotation the loader does not handle: {annotation!r}")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a block"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
+    """Rules that span several keys."""
+    zones = env.network.availability_zones
+    zones_path: Path_ = ("network", "availability_zones")
+    if len(set(zones)) < 2 or len(set(zones)) != len(zones):
+        raise sources.error(zones_path, "expected at least two different availability zones")
+    for index, zone in enumerate(zones):
+        if not zone.startswith(env.region):
+            raise sources.error((*zones_path, index), f'expected a zone of region "{env.region}", got "{zone}"')
+
+    database = env.database
+    if database.max_allocated_storage_gb < database.allocated_storage_gb:
+        raise sources.error(("database", "max_allocated_storage_gb"), "must be at least database.allocated_storage_gb")
+
+    ecs = env.api.ecs
+    if ecs.memory_mib not in _FARGATE_MEMORY[ecs.cpu]:
+        allowed = _FARGATE_MEMORY[ecs.cpu]
+        raise sources.error(
+            ("api", "ecs", "memory_mib"),
+            f"expected a Fargate memory size for cpu {ecs.cpu}: "
+            f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}",
+        )
+
+    if env.is_production:
+        if not database.deletion_protection:
+            raise sources.error(
+                ("database", "deletion_protection"), "production requires deletion protection: set it to true"
+            )
+        if database.backup_retention_days < MIN_PRODUCTION_BACKUP_DAYS:
+            raise sources.error(
+                ("database", "backup_retention_days"),
+                f"production requires at least {MIN_PRODUCTION_BACKUP_DAYS} days of backups, "
+                f"got {database.backup_retention_days}",
+            )

@@ -1,0 +1,178 @@
+"""Typed, frozen environment configuration.
+
+`config.loader` turns the HCL files in `envs/` into these objects and rejects
+anything that does not fit, so nothing downstream re-checks strings. Field
+annotations carry the validation rules (see `config.rules`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from config import rules
+
+
+class ApiVariant(StrEnum):
+    """How the API runs: ECS Fargate behind an ALB, or one EC2 instance."""
+
+    ECS = "ecs"
+    EC2 = "ec2"
+
+
+AccountId = Annotated[str, rules.account_id]
+Region = Annotated[str, rules.region]
+CountryCode = Annotated[str, rules.country_code]
+DomainName = Annotated[str, rules.domain_name]
+HttpsOrigin = Annotated[str, rules.https_origin]
+VpcCidr = Annotated[str, rules.vpc_cidr]
+ImageTag = Annotated[str, rules.image_tag]
+GithubName = Annotated[str, rules.github_name]
+PositiveInt = Annotated[int, rules.positive]
+AvailabilityZone = Annotated[str, rules.availability_zone]
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    """The environment's Terraform state bucket."""
+
+    noncurrent_version_expiration_days: PositiveInt
+    # false: state-<env> keeps its own state in a local file (bootstrap). After the bucket
+    # exists, true moves it into the bucket (see README, "Bootstrapping state").
+    store_own_state_in_bucket: bool
+
+
+@dataclass(frozen=True)
+class GithubConfig:
+    """The GitHub repository whose Actions workflows may push images and redeploy."""
+
+    org: GithubName
+    repo: GithubName
+    # true: this account gets a token.actions.githubusercontent.com OIDC provider;
+    # false: an existing one is looked up (an account holds one provider per URL).
+    create_oidc_provider: bool
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """ECR settings of the shared account."""
+
+    untagged_image_expiry_days: PositiveInt
+    tagged_images_to_keep: PositiveInt
+    # Tags of littil-backend that may be overwritten (e.g. "latest"); empty = all immutable.
+    api_mutable_tags: tuple[ImageTag, ...]
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    vpc_cidr: VpcCidr
+    availability_zones: tuple[AvailabilityZone, ...]
+    # Opt-in (costs money): private subnets with a NAT gateway for the API tasks.
+    nat_gateway: bool
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: Annotated[str, rules.database_name]
+    engine_version: Annotated[str, rules.engine_version]
+    instance_class: Annotated[str, rules.db_instance_class]
+    allocated_storage_gb: PositiveInt
+    max_allocated_storage_gb: PositiveInt
+    backup_retention_days: Annotated[int, rules.backup_retention]
+    deletion_protection: bool
+    multi_az: bool
+    # Off by default: the application's JDBC URL does not ask for TLS (see README).
+    require_secure_transport: bool
+    snapshot_identifier: Annotated[str, rules.snapshot_identifier] | None = None
+
+
+@dataclass(frozen=True)
+class EcsApiConfig:
+    cpu: Annotated[int, rules.fargate_cpu]
+    memory_mib: PositiveInt
+    desired_count: Annotated[int, rules.non_negative]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    variant: ApiVariant
+    image_tag: ImageTag
+    log_retention_days: Annotated[int, rules.log_retention]
+    ecs: EcsApiConfig
+
+
+@dataclass(frozen=True)
+class MaintenanceConfig:
+    enabled: bool
+    image_tag: ImageTag
+
+
+@dataclass(frozen=True)
+class SharedEnvironment:
+    """The registry account (`envs/shared.hcl`)."""
+
+    name: str
+    account_id: AccountId
+    region: Region
+    country: CountryCode
+    state: StateConfig
+    github: GithubConfig
+    registry: RegistryConfig
+
+    @property
+    def registry_host(self) -> str:
+        """Docker registry host of the shared account's ECR."""
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class WorkloadEnvironment:
+    """An account that runs LITTIL (`envs/staging.hcl`, `envs/production.hcl`, ...)."""
+
+    name: str
+    account_id: AccountId
+    region: Region
+    country: CountryCode
+    domain: DomainName
+    cors_origin: HttpsOrigin
+    state: StateConfig
+    github: GithubConfig
+    network: NetworkConfig
+    database: DatabaseConfig
+    api: ApiConfig
+    maintenance: MaintenanceConfig
+    # Defaults to mail.<domain>.
+    mail_domain: DomainName | None = None
+    # With a hosted zone, DNS records (certificate validation, DKIM) are managed here;
+    # without one they are stack outputs for whoever runs DNS.
+    route53_zone_id: Annotated[str, rules.hosted_zone_id] | None = None
+
+    @property
+    def api_domain(self) -> str:
+        return f"api.{self.domain}"
+
+    @property
+    def effective_mail_domain(self) -> str:
+        return self.mail_domain or f"mail.{self.domain}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.name == "production"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Every environment of the app, validated."""
+
+    shared: SharedEnvironment
+    workloads: tuple[WorkloadEnvironment, ...]
+
+    @property
+    def pull_account_ids(self) -> tuple[str, ...]:
+        """Workload accounts allowed to pull images from the shared registry."""
+        return tuple(sorted({env.account_id for env in self.workloads} - {self.shared.account_id}))
+
+    @property
+    def environments(self) -> tuple[SharedEnvironment | WorkloadEnvironment, ...]:
+        return (self.shared, *self.workloads)

@@ -1,0 +1,112 @@
+"""Value rules referenced from `config.model` annotations.
+
+Each rule takes an already type-checked value and returns what was expected
+when the value does not fit, or None when it does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+
+_DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"^{_DOMAIN_LABEL}(\.{_DOMAIN_LABEL})+$")
+
+
+def _matches(pattern: str, expected: str) -> Callable[[str], str | None]:
+    compiled = re.compile(pattern)
+
+    def rule(value: str) -> str | None:
+        return None if compiled.fullmatch(value) else expected
+
+    return rule
+
+
+account_id = _matches(r"\d{12}", "a 12-digit AWS account id in quotes")
+region = _matches(r"[a-z]{2}(-gov)?-[a-z]+-\d", 'an AWS region such as "eu-west-1"')
+availability_zone = _matches(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", 'an availability zone such as "eu-west-1a"')
+country_code = _matches(r"[A-Z]{2}", 'a two-letter upper-case country code such as "NL"')
+image_tag = _matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "a container image tag")
+github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
+database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
+engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')
+db_instance_class = _matches(r"db\.[a-z0-9]+\.[a-z0-9]+", 'an RDS instance class such as "db.t4g.micro"')
+snapshot_identifier = _matches(
+    r"[A-Za-z][A-Za-z0-9:-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[A-Za-z0-9:-]+",
+    "an RDS snapshot identifier or ARN",
+)
+hosted_zone_id = _matches(r"Z[A-Z0-9]{1,31}", 'a Route53 hosted zone id such as "Z0123456789ABC"')
+
+
+def domain_name(value: str) -> str | None:
+    if len(value) <= 253 and _DOMAIN.fullmatch(value):
+        return None
+    return 'a lower-case DNS name such as "staging.littil.org"'
+
+
+def https_origin(value: str) -> str | None:
+    prefix = "https://"
+    if value.startswith(prefix) and domain_name(value[len(prefix) :]) is None:
+        return None
+    return 'an https origin without path, such as "https://www.littil.org"'
+
+
+def vpc_cidr(value: str) -> str | None:
+    expected = 'an IPv4 network between /16 and /24 such as "10.0.0.0/16"'
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return expected
+    if network.version != 4 or not 16 <= network.prefixlen <= 24:
+        return expected
+    return None
+
+
+def positive(value: int) -> str | None:
+    return None if value > 0 else "a whole number greater than 0"
+
+
+def non_negative(value: int) -> str | None:
+    return None if value >= 0 else "a whole number of 0 or more"
+
+
+def backup_retention(value: int) -> str | None:
+    return None if 1 <= value <= 35 else "a number of days from 1 to 35 (RDS limits)"
+
+
+# CloudWatch Logs accepts only these retention periods.
+_LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def log_retention(value: int) -> str | None:
+    if value in _LOG_RETENTION_DAYS:
+        return None
+    return "one of the CloudWatch retention periods " + ", ".join(map(str, _LOG_RETENTION_DAYS))
+
+
+def fargate_cpu(value: int) -> str | None:
+    return None if value in (256, 512, 1024, 2048, 4096) else "a Fargate CPU size: 256, 512, 1024, 2048 or 4096"

@@ -1,0 +1,64 @@
+# Defaults every environment starts from. envs/<name>.hcl states only what differs.
+# Keys that do not apply to an environment (e.g. database for the shared registry
+# account) are ignored for it. Validation rules: config/model.py and config/rules.py.
+
+region  = "eu-west-1"
+country = "NL"
+
+state {
+  # Old versions of state files are kept this long after being overwritten.
+  noncurrent_version_expiration_days = 90
+  # Bootstrap with false (local state file); after the first deploy set true and run
+  # `terraform init -migrate-state` in cdktf.out/stacks/state-<env> (README).
+  store_own_state_in_bucket = false
+}
+
+github {
+  org  = "LITTIL"
+  repo = "littil-backend"
+  # An account holds one token.actions.githubusercontent.com provider: false looks up the existing one.
+  create_oidc_provider = true
+}
+
+registry {
+  untagged_image_expiry_days = 14
+  tagged_images_to_keep      = 30
+  # Tags of littil-backend that may be pushed again (e.g. ["latest"]); empty: every tag is immutable.
+  api_mutable_tags = []
+}
+
+network {
+  vpc_cidr           = "10.0.0.0/16"
+  availability_zones = ["eu-west-1a", "eu-west-1b"]
+  nat_gateway        = false # opt-in: ~35 USD/month per environment
+}
+
+database {
+  name                     = "littil"
+  engine_version           = "10.11"
+  instance_class           = "db.t4g.micro"
+  allocated_storage_gb     = 20
+  max_allocated_storage_gb = 100
+  backup_retention_days    = 7
+  deletion_protection      = true
+  multi_az                 = false # opt-in: doubles the database cost
+  require_secure_transport = false # see README: the API must ask for TLS first
+  snapshot_identifier      = null
+}
+
+api {
+  variant            = "ecs" # "ecs" (Fargate + ALB) or "ec2" (one instance)
+  image_tag          = "1.0.0"
+  log_retention_days = 30
+
+  ecs {
+    cpu           = 256
+    memory_mib    = 512
+    desired_count = 1
+  }
+}
+
+maintenance {
+  enabled   = false
+  image_tag = "1.0.0"
+}

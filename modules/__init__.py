@@ -1,0 +1,1 @@
+"""Constructs, one per concern. Modules never create providers or backends."""

@@ -1,0 +1,62 @@
+"""GitHub Actions federation: the account's OIDC provider and roles that trust it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import DataAwsIamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from modules.aws_actions import GITHUB_OIDC_HOST, STS_AUDIENCE
+from modules.iam import github_actions_trust
+
+
+class GithubOidcProvider(Construct):
+    """`token.actions.githubusercontent.com` as an identity provider of this account.
+
+    An account holds one provider per URL, so with `create=False` the existing
+    one is looked up instead. Exposes `arn`.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, create: bool = True) -> None:
+        super().__init__(scope, construct_id)
+        url = f"https://{GITHUB_OIDC_HOST}"
+        if create:
+            self.arn = IamOpenidConnectProvider(self, "provider", url=url, client_id_list=[STS_AUDIENCE]).arn
+        else:
+            self.arn = DataAwsIamOpenidConnectProvider(self, "existing", url=url).arn
+
+
+class GithubActionsRole(Construct):
+    """An IAM role that GitHub Actions runs of one repository may assume.
+
+    Exposes `role`. Permissions come as managed policy ARNs, attached one by one.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        provider_arn: str,
+        org: str,
+        repo: str,
+        policy_arns: Sequence[str],
+        max_session_seconds: int = 3600,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        trust = github_actions_trust(self, "trust", provider_arn=provider_arn, org=org, repo=repo)
+        self.role = IamRole(
+            self,
+            "role",
+            name=role_name,
+            description=f"Assumed by GitHub Actions of {org}/{repo}",
+            assume_role_policy=trust.json,
+            max_session_duration=max_session_seconds,
+        )
+        for index, policy_arn in enumerate(policy_arns):
+            IamRolePolicyAttachment(self, f"policy-{index}", role=self.role.name, policy_arn=policy_arn)

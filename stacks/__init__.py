@@ -1,0 +1,1 @@
+"""Deployment units: one class per component, instantiated per environment."""

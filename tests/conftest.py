@@ -1,0 +1,87 @@
+"""One synthesis of the whole app per test session; tests read plain dicts.
+
+Importing the AWS provider bindings costs ~20 s, so the app is built and
+synthesized exactly once (`synthesized`), and `pytest_sessionfinish` fails the
+run if anything synthesized it again. Slow external commands (the real CDKTF
+CLI) start in the background at collection time so they overlap with the
+in-process synthesis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from config.loader import load_config
+from config.model import AppConfig
+from tests.tf import Stack, read_stacks
+
+REPO = Path(__file__).resolve().parents[1]
+ENVS_DIR = REPO / "envs"
+
+SYNTHESES: list[Path] = []
+CLI_LIST: dict[str, subprocess.Popen[str]] = {}
+CLI_LIST_OUTDIR: list[str] = []
+CLI_SMOKE_TEST = "test_cli.py::test_real_cdktf_cli_lists_every_stack"
+
+
+@pytest.fixture(scope="session")
+def config() -> AppConfig:
+    return load_config(ENVS_DIR)
+
+
+@pytest.fixture(scope="session")
+def synthesized(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cdktf.out directory of the one whole-app synthesis of this session."""
+    from stacks.app import build_app
+
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    build_app(config, outdir=str(outdir)).synth()
+    SYNTHESES.append(outdir)
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synthesized: Path) -> dict[str, Stack]:
+    return read_stacks(synthesized)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if any(item.nodeid.endswith(CLI_SMOKE_TEST) for item in items):
+        outdir = tempfile.mkdtemp(prefix="littil-cli-")
+        CLI_LIST_OUTDIR.append(outdir)
+        CLI_LIST["process"] = subprocess.Popen(
+            ["npx", "--no-install", "cdktf", "list", "--output", outdir],
+            cwd=REPO,
+            env={**os.environ, "CHECKPOINT_DISABLE": "1", "CI": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def cli_list_output() -> tuple[int, str]:
+    process = CLI_LIST["process"]
+    output, _ = process.communicate(timeout=600)
+    return process.returncode, output
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    process = CLI_LIST.get("process")
+    if process is not None and process.poll() is None:
+        process.kill()
+    for outdir in CLI_LIST_OUTDIR:
+        shutil.rmtree(outdir, ignore_errors=True)
+    if len(SYNTHESES) > 1:
+        print(
+            f"\nFAILED: the app was synthesized {len(SYNTHESES)} times in one session; tests must share one synthesis.",
+            file=sys.stderr,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

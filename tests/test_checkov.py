@@ -1,0 +1,122 @@
+"""Checkov over the synthesized stacks, against one allow-list.
+
+Checkov reads CDKTF output only as `--framework terraform_json`, and the nulls CDKTF
+writes for unset inline-block keys make some checks pass that should fail, so it
+scans a null-stripped copy. A canary stack (an SG open on SSH) proves the scan bites.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.tf import Stack
+
+CHECKOV = REPO / "tools" / "checkov" / ".venv" / "bin" / "checkov"
+ALLOWLIST = REPO / "checkov-allowlist.toml"
+CANARY = REPO / "tests" / "fixtures" / "checkov-canary" / "cdk.tf.json"
+
+
+def strip_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: strip_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [strip_nulls(item) for item in value if item is not None]
+    return value
+
+
+def resource_type_of(stack: Stack, name: str) -> str:
+    """Checkov names ordinary findings `resource.<name>`; CDKTF logical ids are unique per stack."""
+    types: list[str] = [kind for kind, items in stack.get("resource", {}).items() if name in items]
+    types += [f"data.{kind}" for kind, items in stack.get("data", {}).items() if name in items]
+    assert len(types) == 1, f"{name}: {types}"
+    return types[0]
+
+
+def finding_name(stacks: dict[str, Stack], stack_name: str, checkov_resource: str) -> str:
+    prefix, name = checkov_resource.rsplit(".", 1)
+    kind = resource_type_of(stacks[stack_name], name) if prefix == "resource" else prefix
+    return f"{stack_name}/{kind}.{name}"
+
+
+@pytest.fixture(scope="session")
+def checkov_findings(
+    stacks: dict[str, Stack], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, set[tuple[str, str]]]:
+    """Failed checks as {scanned dir: {(check id, "<stack>/<type>.<name>")}}."""
+    scan = tmp_path_factory.mktemp("checkov-scan")
+    for name, stack in stacks.items():
+        (scan / "stacks" / name).mkdir(parents=True)
+        (scan / "stacks" / name / "cdk.tf.json").write_text(json.dumps(strip_nulls(stack), indent=2))
+    (scan / "canary").mkdir()
+    (scan / "canary" / "cdk.tf.json").write_text(json.dumps(strip_nulls(json.loads(CANARY.read_text())), indent=2))
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "-d",
+            str(scan),
+            "--framework",
+            "terraform_json",
+            "-o",
+            "json",
+            "--quiet",
+            "--skip-download",
+            "--compact",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    reports = json.loads(result.stdout)
+    findings: dict[str, set[tuple[str, str]]] = {"stacks": set(), "canary": set()}
+    for report in reports if isinstance(reports, list) else [reports]:
+        for check in report["results"]["failed_checks"]:
+            parts = Path(check["file_path"].lstrip("/")).parts
+            if parts[0] == "canary":
+                findings["canary"].add((check["check_id"], check["resource"]))
+            else:
+                findings["stacks"].add((check["check_id"], finding_name(stacks, parts[1], check["resource"])))
+    return findings
+
+
+def load_allowlist() -> list[dict[str, str]]:
+    entries: list[dict[str, str]] = tomllib.loads(ALLOWLIST.read_text())["allow"]
+    for entry in entries:
+        assert set(entry) == {"check", "resource", "reason"}, entry
+        assert entry["reason"].strip(), entry
+    return entries
+
+
+def allowed(finding: tuple[str, str], entry: dict[str, str]) -> bool:
+    check, resource = finding
+    return check == entry["check"] and fnmatch.fnmatchcase(resource, entry["resource"])
+
+
+def test_checkov_finds_nothing_outside_the_allowlist(checkov_findings: dict[str, set[tuple[str, str]]]) -> None:
+    entries = load_allowlist()
+    unexpected = sorted(f for f in checkov_findings["stacks"] if not any(allowed(f, entry) for entry in entries))
+    assert unexpected == [], "fix these or add them, with a reason, to checkov-allowlist.toml"
+
+
+def test_allowlist_has_no_stale_entries(checkov_findings: dict[str, set[tuple[str, str]]]) -> None:
+    stale = [entry for entry in load_allowlist() if not any(allowed(f, entry) for f in checkov_findings["stacks"])]
+    assert stale == [], "these allow-list entries match no finding any more: remove them"
+
+
+def test_scan_catches_a_world_open_ssh_group_written_with_cdktf_nulls(
+    checkov_findings: dict[str, set[tuple[str, str]]],
+) -> None:
+    assert ("CKV_AWS_24", "resource.open-ssh") in checkov_findings["canary"]
+
+
+def test_strip_nulls_removes_null_keys_at_every_depth() -> None:
+    assert strip_nulls({"a": None, "b": [{"c": None, "d": 1}, None], "e": {"f": None}}) == {"b": [{"d": 1}], "e": {}}

@@ -1,0 +1,18 @@
+"""The real CDKTF CLI (pinned in package-lock.json) runs the app through cdktf.json.
+
+The CLI run starts in the background at collection (tests/conftest.py), so its own
+synthesis overlaps the in-process one instead of adding to the suite's time.
+"""
+
+from __future__ import annotations
+
+from tests.tf import Stack
+
+
+def test_real_cdktf_cli_lists_every_stack(cli_list_output: tuple[int, str], stacks: dict[str, Stack]) -> None:
+    returncode, output = cli_list_output
+    assert returncode == 0, output
+    lines = output.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("Stack name"))
+    listed = {line.split()[0] for line in lines[header + 1 :] if line.strip()}
+    assert listed == set(stacks)

@@ -1,0 +1,239 @@
+"""Environment config: deltas on common.hcl, typed values, and one clear error per bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from config.loader import ConfigError, load_config
+from config.model import ApiVariant, AppConfig
+from tests.conftest import ENVS_DIR
+
+STAGING = (ENVS_DIR / "staging.hcl").read_text()
+PRODUCTION = (ENVS_DIR / "production.hcl").read_text()
+COMMON = (ENVS_DIR / "common.hcl").read_text()
+
+
+def envs_with(tmp_path: Path, **files: str) -> Path:
+    """A copy of envs/ with some files replaced (keyword = file stem) or removed (value "")."""
+    envs = tmp_path / "envs"
+    shutil.copytree(ENVS_DIR, envs)
+    for stem, text in files.items():
+        path = envs / f"{stem}.hcl"
+        if text:
+            path.write_text(text)
+        else:
+            path.unlink()
+    return envs
+
+
+def load_error(tmp_path: Path, **files: str) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        load_config(envs_with(tmp_path, **files))
+    return caught.value
+
+
+def test_environments_are_common_defaults_plus_their_own_deltas(config: AppConfig) -> None:
+    staging, production = (
+        next(env for env in config.workloads if env.name == name) for name in ("staging", "production")
+    )
+    # Each file states only its differences ...
+    assert (staging.domain, production.domain) == ("staging.littil.org", "littil.org")
+    assert (staging.cors_origin, production.cors_origin) == ("https://staging.littil.org", "https://www.littil.org")
+    assert staging.database.deletion_protection is False
+    assert production.database.backup_retention_days == 14
+    # ... and everything else comes from common.hcl.
+    assert staging.database.backup_retention_days == 7
+    assert production.database.deletion_protection is True
+    assert staging.database.instance_class == production.database.instance_class == "db.t4g.micro"
+    assert staging.region == production.region == config.shared.region == "eu-west-1"
+    assert staging.api.variant is ApiVariant.ECS
+    assert staging.effective_mail_domain == "mail.staging.littil.org"
+    assert staging.api_domain == "api.staging.littil.org"
+
+
+def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:
+    assert config.shared.name == "shared"
+    assert config.shared.account_id == "680278545709"
+    assert config.shared.registry_host == "680278545709.dkr.ecr.eu-west-1.amazonaws.com"
+    # Every workload account may pull from the registry.
+    assert config.pull_account_ids == tuple(sorted(env.account_id for env in config.workloads))
+
+
+def test_config_objects_are_frozen(config: AppConfig) -> None:
+    with pytest.raises(AttributeError):
+        config.shared.account_id = "000000000000"  # type: ignore[misc]
+
+
+def test_both_api_variants_are_accepted(tmp_path: Path) -> None:
+    loaded = load_config(envs_with(tmp_path, production=PRODUCTION.replace('variant = "ecs"', 'variant = "ec2"')))
+    production = next(env for env in loaded.workloads if env.name == "production")
+    assert production.api.variant is ApiVariant.EC2
+
+
+def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
+    extra = 'account_id = "333333333333"\ndomain = "test.littil.org"\ncors_origin = "https://test.littil.org"\n'
+    loaded = load_config(envs_with(tmp_path, acceptance=extra))
+    acceptance = next(env for env in loaded.workloads if env.name == "acceptance")
+    assert acceptance.database.engine_version == "10.11"
+    assert "333333333333" in loaded.pull_account_ids
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "key", "expected"),
+    [
+        pytest.param(
+            {"staging": STAGING + 'colour = "red"\n'}, "staging.hcl", "colour", "unknown key", id="unknown-key"
+        ),
+        pytest.param(
+            {"staging": STAGING + "api {\n  ecs {\n    cpus = 256\n  }\n}\n"},
+            "staging.hcl",
+            "api.ecs.cpus",
+            "unknown key",
+            id="unknown-nested-key",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'api {\n  ecs {\n    desired_count = "two"\n  }\n}\n'},
+            "staging.hcl",
+            "api.ecs.desired_count",
+            'expected a whole number, got "two"',
+            id="string-for-count",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('"111111111111"', '"12345"')},
+            "staging.hcl",
+            "account_id",
+            "12-digit AWS account id",
+            id="short-account-id",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('"111111111111"', "111111111111")},
+            "staging.hcl",
+            "account_id",
+            "expected a string in quotes, got 111111111111",
+            id="unquoted-account-id",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace('variant = "ecs"', 'variant = "k8s"')},
+            "production.hcl",
+            "api.variant",
+            'expected one of "ecs", "ec2", got "k8s"',
+            id="unknown-variant",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'network {\n  vpc_cidr = "10.0.0.0/33"\n}\n'},
+            "staging.hcl",
+            "network.vpc_cidr",
+            "IPv4 network",
+            id="malformed-cidr",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'network {\n  vpc_cidr = "10.0.0.1/16"\n}\n'},
+            "staging.hcl",
+            "network.vpc_cidr",
+            "IPv4 network",
+            id="cidr-with-host-bits",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('domain      = "staging.littil.org"', 'domain = "staging_littil"')},
+            "staging.hcl",
+            "domain",
+            "DNS name",
+            id="malformed-domain",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('domain      = "staging.littil.org"', "")},
+            "staging.hcl",
+            "domain",
+            "required value is missing",
+            id="missing-required-value",
+        ),
+        pytest.param(
+            {"production": PRODUCTION + "database {\n  deletion_protection = false\n}\n"},
+            "production.hcl",
+            "database",
+            "appears 2 times",
+            id="block-given-twice",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("database {", "database {\n  deletion_protection = false")},
+            "production.hcl",
+            "database.deletion_protection",
+            "production requires deletion protection",
+            id="production-without-deletion-protection",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("backup_retention_days = 14", "backup_retention_days = 3")},
+            "production.hcl",
+            "database.backup_retention_days",
+            "production requires at least 7 days of backups, got 3",
+            id="production-backups-under-7-days",
+        ),
+        pytest.param(
+            {"common": COMMON.replace("deletion_protection      = true", "deletion_protection      = false")},
+            "common.hcl",
+            "database.deletion_protection",
+            "production requires deletion protection",
+            id="unsafe-default-blamed-on-common-when-production-inherits-it",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('region  = "eu-west-1"', 'region  = "Ireland"')},
+            "common.hcl",
+            "region",
+            "AWS region",
+            id="bad-default-names-common",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'region = "eu-central-1"\n'},
+            "common.hcl",
+            "network.availability_zones[0]",
+            'expected a zone of region "eu-central-1"',
+            id="zones-outside-region",
+        ),
+        pytest.param(
+            {"staging": STAGING + "api {\n  ecs {\n    cpu = 1024\n  }\n}\n"},
+            "common.hcl",
+            "api.ecs.memory_mib",
+            "Fargate memory size for cpu 1024",
+            id="fargate-size-mismatch",
+        ),
+        pytest.param(
+            {"common": COMMON + "colour = 1\n"}, "common.hcl", "colour", "unknown key", id="unknown-key-in-common"
+        ),
+        pytest.param(
+            {"shared": 'account_id = "680278545709"\ndomain = "littil.org"\n'},
+            "shared.hcl",
+            "domain",
+            "unknown key for this environment",
+            id="workload-key-in-shared",
+        ),
+    ],
+)
+def test_bad_input_names_file_key_and_expectation(
+    tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str
+) -> None:
+    error = load_error(tmp_path, **files)
+    assert error.file.name == file
+    assert error.key == key
+    assert expected in error.problem
+    assert str(error).startswith(f"{error.file}: {key}: ")
+
+
+def test_hcl_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    error = load_error(tmp_path, staging=STAGING + "database {\n  multi_az = \n}\n")
+    assert error.file.name == "staging.hcl"
+    multi_az_line = len(STAGING.splitlines()) + 2
+    assert f"HCL syntax error at line {multi_az_line}" in error.problem
+
+
+def test_missing_shared_environment_is_an_error(tmp_path: Path) -> None:
+    error = load_error(tmp_path, shared="")
+    assert error.file.name == "shared.hcl"
+    assert "registry" in error.problem
+
+
+def test_missing_envs_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment directory not found"):
+        load_config(tmp_path / "nope")

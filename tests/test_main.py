@@ -1,0 +1,66 @@
+"""`main.py` on bad input: one line naming file and key, exit 2, no traceback, no output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.test_config import PRODUCTION, STAGING, envs_with
+
+
+def run_main(envs: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py")],
+        env={**os.environ, "LITTIL_ENVS_DIR": str(envs), "CDKTF_OUTDIR": str(outdir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        pytest.param(
+            {"staging": STAGING + 'api {\n  ecs {\n    desired_count = "two"\n  }\n}\n'},
+            "staging.hcl: api.ecs.desired_count: expected a whole number",
+            id="wrong-type",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("backup_retention_days = 14", "backup_retention_days = 3")},
+            "production.hcl: database.backup_retention_days: production requires at least 7 days",
+            id="unsafe-production",
+        ),
+        pytest.param({"staging": "account_id = \n"}, "staging.hcl: HCL syntax error at line 1", id="syntax-error"),
+    ],
+)
+def test_bad_env_file_exits_with_one_clear_line_and_writes_nothing(
+    tmp_path: Path, files: dict[str, str], expected: str
+) -> None:
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "registry").mkdir(parents=True)
+    (outdir / "stacks" / "registry" / "cdk.tf.json").write_text('{"earlier": "synthesis"}')
+    before = snapshot(outdir)
+
+    result = run_main(envs_with(tmp_path, **files), outdir)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert snapshot(outdir) == before

@@ -1,0 +1,120 @@
+"""Providers, tags and state: every stack is locked to its account and keeps state safely."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from modules.naming import state_bucket_name
+from tests.tf import Stack, data_sources, only, policy_statements, ref, resources
+
+
+def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEnvironment:
+    name = "shared" if stack_name == "registry" else stack_name.rsplit("-", 1)[1]
+    return next(env for env in config.environments if env.name == name)
+
+
+def test_app_has_a_state_stack_per_environment_and_the_registry(stacks: dict[str, Stack]) -> None:
+    assert set(stacks) == {"registry", "state-shared", "state-staging", "state-production"}
+
+
+def test_every_provider_is_locked_to_its_environment_account_region_and_tags(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    for name, stack in stacks.items():
+        env = env_of(name, config)
+        (provider,) = stack["provider"]["aws"]
+        assert provider["region"] == env.region, name
+        assert provider["allowed_account_ids"] == [env.account_id], name
+        assert provider["default_tags"] == [
+            {"tags": {"Project": "LITTIL", "Environment": env.name, "Stack": name, "ManagedBy": "cdktf"}}
+        ], name
+        assert not {"access_key", "secret_key", "profile", "token"} & set(provider), name
+
+
+def test_every_stack_but_state_keeps_state_in_its_environments_bucket(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    remote = {name: stack for name, stack in stacks.items() if not name.startswith("state-")}
+    assert remote, "no stack uses remote state"
+    for name, stack in remote.items():
+        env = env_of(name, config)
+        component = name if name == "registry" else name.rsplit("-", 1)[0]
+        state_bucket = only(resources(stacks[f"state-{env.name}"], "aws_s3_bucket"))[1]["bucket"]
+        assert stack["terraform"]["backend"] == {
+            "s3": {
+                "bucket": state_bucket,
+                "key": f"littil/{env.name}/{component}.tfstate",
+                "region": env.region,
+                "encrypt": True,
+                "use_lockfile": True,
+            }
+        }, name
+
+
+def test_state_stacks_bootstrap_with_local_state_outside_cdktf_out(stacks: dict[str, Stack], config: AppConfig) -> None:
+    for env in config.environments:
+        assert env.state.store_own_state_in_bucket is False
+        backend = stacks[f"state-{env.name}"]["terraform"]["backend"]
+        # Terraform runs in cdktf.out/stacks/<stack>; the file lands in the project root.
+        assert backend == {"local": {"path": f"../../../terraform.state-{env.name}.tfstate"}}
+
+
+@pytest.mark.parametrize("env_name", ["shared", "staging", "production"])
+def test_state_bucket_is_versioned_encrypted_private_tls_only_and_undestroyable(
+    stacks: dict[str, Stack], config: AppConfig, env_name: str
+) -> None:
+    stack = stacks[f"state-{env_name}"]
+    env = env_of(f"state-{env_name}", config)
+    name, bucket = only(resources(stack, "aws_s3_bucket"))
+    assert bucket["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
+    assert bucket["lifecycle"] == {"prevent_destroy": True}
+    bucket_id, bucket_arn = ref("aws_s3_bucket", name, "id"), ref("aws_s3_bucket", name, "arn")
+
+    def attached(resource_type: str) -> dict[str, Any]:
+        body = only(resources(stack, resource_type))[1]
+        assert body["bucket"] == bucket_id, resource_type
+        return body
+
+    assert attached("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
+    (rule,) = attached("aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    block = attached("aws_s3_bucket_public_access_block")
+    assert all(
+        block[key] is True
+        for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+    assert attached("aws_s3_bucket_ownership_controls")["rule"] == {"object_ownership": "BucketOwnerEnforced"}
+    (lifecycle,) = attached("aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert lifecycle["status"] == "Enabled"
+    assert lifecycle["noncurrent_version_expiration"] == [
+        {"noncurrent_days": env.state.noncurrent_version_expiration_days}
+    ]
+
+    (statement,) = policy_statements(stack, attached("aws_s3_bucket_policy")["policy"])
+    assert statement["effect"] == "Deny"
+    assert statement["actions"] == ["s3:*"]
+    assert statement["resources"] == [bucket_arn, f"{bucket_arn}/*"]
+    assert statement["principals"] == [{"type": "*", "identifiers": ["*"]}]
+    assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+
+
+def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -> None:
+    """After bootstrap, `store_own_state_in_bucket = true` gives state-<env> the S3 backend too."""
+    import dataclasses
+
+    from cdktf import Testing
+
+    from stacks.state import StateStack
+
+    staging = next(env for env in config.workloads if env.name == "staging")
+    migrated = dataclasses.replace(staging, state=dataclasses.replace(staging.state, store_own_state_in_bucket=True))
+    stack = json.loads(Testing.synth(StateStack(Testing.app(), env=migrated)))
+    bucket = only(resources(stack, "aws_s3_bucket"))[1]["bucket"]
+    assert stack["terraform"]["backend"]["s3"]["bucket"] == bucket
+    assert stack["terraform"]["backend"]["s3"]["key"] == "littil/staging/state.tfstate"
+    assert stack["terraform"]["backend"]["s3"]["use_lockfile"] is True
+    assert not data_sources(stack, "aws_dynamodb_table")

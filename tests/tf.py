@@ -1,0 +1,106 @@
+"""Helpers to read synthesized Terraform JSON (plain dicts) in tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+Stack = dict[str, Any]
+
+# A reference inside ${...}: resource, data source, variable or local.
+REFERENCE = re.compile(
+    r"(?<![\w.\"-])(?:(data)\.([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)|(var|local)\.([A-Za-z_][\w-]*)"
+    r"|([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*))"
+)
+
+
+def read_stacks(outdir: Path) -> dict[str, Stack]:
+    """Every synthesized stack under a cdktf.out directory, by stack name."""
+    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
+
+
+def resources(stack: Stack, resource_type: str) -> dict[str, dict[str, Any]]:
+    return dict(stack.get("resource", {}).get(resource_type, {}))
+
+
+def data_sources(stack: Stack, data_type: str) -> dict[str, dict[str, Any]]:
+    return dict(stack.get("data", {}).get(data_type, {}))
+
+
+def only(items: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The single (name, body) of a mapping; fails loudly when there are more or none."""
+    assert len(items) == 1, f"expected exactly one, got {sorted(items)}"
+    return next(iter(items.items()))
+
+
+def ref(resource_type: str, name: str, attribute: str) -> str:
+    """The interpolation Terraform JSON uses for a resource attribute."""
+    return f"${{{resource_type}.{name}.{attribute}}}"
+
+
+def data_ref(data_type: str, name: str, attribute: str) -> str:
+    return f"${{data.{data_type}.{name}.{attribute}}}"
+
+
+def policy_statements(stack: Stack, policy_json: str) -> list[dict[str, Any]]:
+    """Statements of the aws_iam_policy_document that `policy_json` (`${data...json}`) points to."""
+    match = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}", policy_json)
+    assert match, f"policy is not a reference to an aws_iam_policy_document: {policy_json}"
+    return list(stack["data"]["aws_iam_policy_document"][match.group(1)]["statement"])
+
+
+def interpolations(value: Any) -> list[str]:
+    """The contents of every ${...} in a JSON value (nested braces included)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for item in value.values():
+            found.extend(interpolations(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(interpolations(item))
+    elif isinstance(value, str):
+        start = value.find("${")
+        while start != -1:
+            depth, index = 0, start + 1
+            while index < len(value):
+                if value[index] == "{":
+                    depth += 1
+                elif value[index] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                index += 1
+            found.append(value[start + 2 : index])
+            start = value.find("${", index)
+    return found
+
+
+def dangling_references(stack: Stack) -> list[str]:
+    """References in `stack` to resources, data sources, variables or locals it does not declare."""
+    body = {key: value for key, value in stack.items() if key != "//"}
+    declared_resources = {(kind, name) for kind, items in stack.get("resource", {}).items() for name in items}
+    declared_data = {(kind, name) for kind, items in stack.get("data", {}).items() for name in items}
+    declared = {"var": set(stack.get("variable", {})), "local": set(stack.get("locals", {}))}
+    dangling = []
+    for expression in interpolations(body):
+        for match in REFERENCE.finditer(expression):
+            data, data_type, data_name, scope, scoped_name, resource_type, resource_name = match.groups()
+            if (
+                (data and (data_type, data_name) not in declared_data)
+                or (scope and scoped_name not in declared[scope])
+                or (resource_type and (resource_type, resource_name) not in declared_resources)
+            ):
+                dangling.append(match.group(0))
+    return dangling
+
+
+def remote_state_reads(stack: Stack) -> list[tuple[str, str]]:
+    """(state key, output name) for every `data.terraform_remote_state.X.outputs.Y` the stack uses."""
+    remote = stack.get("data", {}).get("terraform_remote_state", {})
+    reads = []
+    for expression in interpolations({k: v for k, v in stack.items() if k != "//"}):
+        for name, output in re.findall(r"data\.terraform_remote_state\.([\w-]+)\.outputs\.([\w-]+)", expression):
+            reads.append((remote[name]["config"]["key"], output))
+    return reads
