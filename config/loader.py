@@ -23,7 +23,7 @@ COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
 MIN_PRODUCTION_BACKUP_DAYS = 7
 
-_ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,19}")
+_ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,10}")
 _HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 _MISSING = object()
 
@@ -68,7 +68,9 @@ def load_config(envs_dir: Path) -> AppConfig:
         name = env_path.stem
         if not _ENV_NAME.fullmatch(name):
             raise ConfigError(
-                env_path, None, "environment file names must be 2-20 lower-case letters or digits, e.g. staging.hcl"
+                env_path,
+                None,
+                "environment file names must be 2-11 lower-case letters or digits (AWS name limits), e.g. staging.hcl",
             )
         sources = _Sources(common, common_path, _read_hcl(env_path), env_path)
         if name == SHARED_ENV:
@@ -264,8 +266,8 @@ def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
     """Rules that span several keys."""
     zones = env.network.availability_zones
     zones_path: Path_ = ("network", "availability_zones")
-    if len(set(zones)) < 2 or len(set(zones)) != len(zones):
-        raise sources.error(zones_path, "expected at least two different availability zones")
+    if not 2 <= len(set(zones)) == len(zones) <= 4:
+        raise sources.error(zones_path, "expected two to four different availability zones")
     for index, zone in enumerate(zones):
         if not zone.startswith(env.region):
             raise sources.error((*zones_path, index), f'expected a zone of region "{env.region}", got "{zone}"')

@@ -53,12 +53,14 @@ def https_origin(value: str) -> str | None:
 
 
 def vpc_cidr(value: str) -> str | None:
-    expected = 'an IPv4 network between /16 and /24 such as "10.0.0.0/16"'
+    expected = (
+        'an IPv4 network between /16 and /23 such as "10.0.0.0/16" (subnets are 1/16 of it; ALB subnets need /27)'
+    )
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return expected
-    if network.version != 4 or not 16 <= network.prefixlen <= 24:
+    if network.version != 4 or not 16 <= network.prefixlen <= 23:
         return expected
     return None
 

@@ -17,15 +17,10 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
     EcrRepositoryImageTagMutabilityExclusionFilter,
 )
 from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy
-from cdktf_cdktf_provider_aws.iam_group import IamGroup
-from cdktf_cdktf_provider_aws.iam_group_policy_attachment import IamGroupPolicyAttachment
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
-from cdktf_cdktf_provider_aws.iam_user import IamUser
-from cdktf_cdktf_provider_aws.iam_user_group_membership import IamUserGroupMembership
 from constructs import Construct
 
 from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
-from modules.iam import account_root_arn, allow, policy_document
+from modules.iam import PolicyUser, account_root_arn, allow, policy_document
 
 API_REPOSITORY = "littil-backend"
 MAINTENANCE_REPOSITORY = "littil-backend-maintenance"
@@ -70,7 +65,7 @@ class Repository(Construct):
     Workload accounts in `pull_account_ids` may pull. A managed policy grants
     push and pull on exactly this repository; an IAM group holding it has one
     user for the documented manual workflow (`docker login`, `docker push`).
-    Exposes `repository`, `push_pull_policy`, `group` and `user`.
+    Exposes `repository` and `push_pull` (its `policy`, `group`, `user`).
     """
 
     def __init__(
@@ -126,10 +121,13 @@ class Repository(Construct):
             )
             EcrRepositoryPolicy(self, "policy", repository=self.repository.name, policy=pull.json)
 
-        push_pull = policy_document(
+        self.push_pull = PolicyUser(
             self,
-            "push-pull-document",
-            [
+            "push-pull",
+            user_name=f"{push_pull_name}-User",
+            policy_name=push_pull_name,
+            description=f"Push and pull images of ECR repository {name}",
+            statements=[
                 allow(ECR_AUTHORIZATION_ACTIONS, ["*"]),
                 allow(
                     (*ECR_PULL_ACTIONS, *ECR_PUSH_ACTIONS, "ecr:DescribeImages", "ecr:ListImages"),
@@ -137,16 +135,3 @@ class Repository(Construct):
                 ),
             ],
         )
-        self.push_pull_policy = IamPolicy(
-            self,
-            "push-pull",
-            name=push_pull_name,
-            description=f"Push and pull images of ECR repository {name}",
-            policy=push_pull.json,
-        )
-        self.group = IamGroup(self, "push-pull-group", name=push_pull_name)
-        IamGroupPolicyAttachment(
-            self, "push-pull-group-policy", group=self.group.name, policy_arn=self.push_pull_policy.arn
-        )
-        self.user = IamUser(self, "push-pull-user", name=f"{push_pull_name}-User")
-        IamUserGroupMembership(self, "push-pull-membership", user=self.user.name, groups=[self.group.name])

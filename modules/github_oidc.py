@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import DataAwsIamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from modules.aws_actions import GITHUB_OIDC_HOST, STS_AUDIENCE
-from modules.iam import github_actions_trust
+from modules.iam import github_actions_trust, policy_document
 
 
 class GithubOidcProvider(Construct):
@@ -33,7 +35,7 @@ class GithubOidcProvider(Construct):
 class GithubActionsRole(Construct):
     """An IAM role that GitHub Actions runs of one repository may assume.
 
-    Exposes `role`. Permissions come as managed policy ARNs, attached one by one.
+    Exposes `role`. Permissions come as managed policy ARNs and/or inline statements.
     """
 
     def __init__(
@@ -45,7 +47,8 @@ class GithubActionsRole(Construct):
         provider_arn: str,
         org: str,
         repo: str,
-        policy_arns: Sequence[str],
+        policy_arns: Sequence[str] = (),
+        statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
         max_session_seconds: int = 3600,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -60,3 +63,7 @@ class GithubActionsRole(Construct):
         )
         for index, policy_arn in enumerate(policy_arns):
             IamRolePolicyAttachment(self, f"policy-{index}", role=self.role.name, policy_arn=policy_arn)
+        if statements:
+            IamRolePolicy(
+                self, "inline-policy", role=self.role.id, policy=policy_document(self, "permissions", statements).json
+            )

@@ -1,4 +1,7 @@
-"""IAM building blocks shared by the modules: policy documents, statements, trust."""
+"""IAM building blocks shared by the modules: ARNs, statements, documents, users and roles.
+
+Policies are always `DataAwsIamPolicyDocument`s, never hand-written JSON.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,45 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.iam_group import IamGroup
+from cdktf_cdktf_provider_aws.iam_group_policy_attachment import IamGroupPolicyAttachment
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.iam_user import IamUser
+from cdktf_cdktf_provider_aws.iam_user_group_membership import IamUserGroupMembership
 from constructs import Construct
 
 from modules.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, GITHUB_OIDC_HOST, STS_AUDIENCE
 
 
-def account_root_arn(account_id: str, partition: str = "aws") -> str:
+def arn(service: str, resource: str, *, region: str = "", account: str = "", partition: str = "aws") -> str:
+    """The one place ARNs are composed (where no resource attribute gives them)."""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def account_root_arn(account_id: str) -> str:
     """The principal that stands for a whole AWS account."""
-    return f"arn:{partition}:iam::{account_id}:root"
+    return arn("iam", "root", account=account_id)
 
 
-def allow(actions: Sequence[str], resources: Sequence[str]) -> DataAwsIamPolicyDocumentStatement:
+def allow(
+    actions: Sequence[str],
+    resources: Sequence[str],
+    conditions: Sequence[DataAwsIamPolicyDocumentStatementCondition] = (),
+    sid: str | None = None,
+) -> DataAwsIamPolicyDocumentStatement:
     """An Allow statement; `*` resources only for the actions AWS grants on nothing narrower."""
     if "*" in resources and not set(actions) <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE:
         raise ValueError(f"'*' resource is reserved for {sorted(ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE)}, got {actions}")
-    return DataAwsIamPolicyDocumentStatement(effect="Allow", actions=list(actions), resources=list(resources))
+    return DataAwsIamPolicyDocumentStatement(
+        sid=sid, effect="Allow", actions=list(actions), resources=list(resources), condition=list(conditions) or None
+    )
+
+
+def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPolicyDocumentStatementCondition:
+    return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
 
 
 def policy_document(
@@ -46,13 +73,88 @@ def github_actions_trust(
                 actions=["sts:AssumeRoleWithWebIdentity"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[provider_arn])],
                 condition=[
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringEquals", variable=f"{GITHUB_OIDC_HOST}:aud", values=[STS_AUDIENCE]
-                    ),
-                    DataAwsIamPolicyDocumentStatementCondition(
-                        test="StringLike", variable=f"{GITHUB_OIDC_HOST}:sub", values=[f"repo:{org}/{repo}:*"]
-                    ),
+                    condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", [STS_AUDIENCE]),
+                    condition("StringLike", f"{GITHUB_OIDC_HOST}:sub", [f"repo:{org}/{repo}:*"]),
                 ],
             )
         ],
     )
+
+
+def service_trust(scope: Construct, construct_id: str, service: str) -> DataAwsIamPolicyDocument:
+    """Trust policy letting an AWS service (e.g. `ecs-tasks.amazonaws.com`) assume a role."""
+    return policy_document(
+        scope,
+        construct_id,
+        [
+            DataAwsIamPolicyDocumentStatement(
+                effect="Allow",
+                actions=["sts:AssumeRole"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+            )
+        ],
+    )
+
+
+class ServiceRole(Construct):
+    """A role an AWS service assumes, with one inline policy and optional managed policies.
+
+    Exposes `role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        service: str,
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
+        managed_policy_arns: Sequence[str] = (),
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = IamRole(
+            self,
+            "role",
+            name=name,
+            description=description,
+            assume_role_policy=service_trust(self, "trust", service).json,
+        )
+        IamRolePolicy(self, "policy", role=self.role.id, policy=policy_document(self, "document", statements).json)
+        for index, policy_arn in enumerate(managed_policy_arns):
+            IamRolePolicyAttachment(self, f"managed-{index}", role=self.role.name, policy_arn=policy_arn)
+
+
+class PolicyUser(Construct):
+    """An IAM user for a person or a program that cannot assume a role.
+
+    Its permissions live in a managed policy attached to a group of the same
+    name, and the user is that group's member (never a policy on the user).
+    Terraform creates no access key here: keys that people use are created by
+    an administrator, so their secret never sits in state. Exposes `policy`,
+    `group` and `user`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        user_name: str,
+        policy_name: str,
+        description: str,
+        statements: Sequence[DataAwsIamPolicyDocumentStatement],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.policy = IamPolicy(
+            self,
+            "policy",
+            name=policy_name,
+            description=description,
+            policy=policy_document(self, "document", statements).json,
+        )
+        self.group = IamGroup(self, "group", name=policy_name)
+        IamGroupPolicyAttachment(self, "group-policy", group=self.group.name, policy_arn=self.policy.arn)
+        self.user = IamUser(self, "user", name=user_name)
+        IamUserGroupMembership(self, "membership", user=self.user.name, groups=[self.group.name])

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from cdktf import App
 
-from config.model import AppConfig
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from stacks.api import ApiStack
+from stacks.certificate import CertificateStack
+from stacks.database import DatabaseStack
+from stacks.network import NetworkStack
 from stacks.registry import RegistryStack
 from stacks.state import StateStack
 
@@ -14,4 +18,14 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
     for env in config.environments:
         StateStack(app, env=env)
     RegistryStack(app, env=config.shared, pull_account_ids=config.pull_account_ids)
+    for env in config.workloads:
+        add_workload_stacks(app, env=env, shared=config.shared)
     return app
+
+
+def add_workload_stacks(app: App, *, env: WorkloadEnvironment, shared: SharedEnvironment) -> None:
+    """The stacks of one workload environment, wired by construct attributes (remote state in Terraform)."""
+    certificate = CertificateStack(app, env=env)
+    network = NetworkStack(app, env=env)
+    database = DatabaseStack(app, env=env, network=network.network)
+    ApiStack(app, env=env, shared=shared, certificate=certificate, network=network, database=database)

@@ -9,6 +9,7 @@ in-process synthesis.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -50,6 +51,33 @@ def synthesized(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="session")
 def stacks(synthesized: Path) -> dict[str, Stack]:
     return read_stacks(synthesized)
+
+
+@pytest.fixture(scope="session")
+def opt_in_staging(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
+    """Staging's workload stacks with every opt-in on: NAT, a Route53 zone, database TLS, snapshot restore.
+
+    A small second app in the same process (the provider import is already paid),
+    so that opt-in branches are tested on real synthesized JSON too.
+    """
+    from cdktf import App
+
+    from stacks.app import add_workload_stacks
+
+    staging = next(env for env in config.workloads if env.name == "staging")
+    opted_in = dataclasses.replace(
+        staging,
+        route53_zone_id="Z0123456789ABC",
+        network=dataclasses.replace(staging.network, nat_gateway=True),
+        database=dataclasses.replace(
+            staging.database, require_secure_transport=True, snapshot_identifier="littil-staging-before-upgrade"
+        ),
+    )
+    outdir = tmp_path_factory.mktemp("opt-in.out")
+    app = App(outdir=str(outdir), stack_traces=False)
+    add_workload_stacks(app, env=opted_in, shared=config.shared)
+    app.synth()
+    return read_stacks(outdir)
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

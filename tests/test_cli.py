@@ -14,5 +14,6 @@ def test_real_cdktf_cli_lists_every_stack(cli_list_output: tuple[int, str], stac
     assert returncode == 0, output
     lines = output.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("Stack name"))
-    listed = {line.split()[0] for line in lines[header + 1 :] if line.strip()}
+    # Rows start at column 0; the CLI wraps long paths onto indented continuation lines.
+    listed = {line.split()[0] for line in lines[header + 1 :] if line.strip() and not line[0].isspace()}
     assert listed == set(stacks)

@@ -17,8 +17,13 @@ def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEn
     return next(env for env in config.environments if env.name == name)
 
 
-def test_app_has_a_state_stack_per_environment_and_the_registry(stacks: dict[str, Stack]) -> None:
-    assert set(stacks) == {"registry", "state-shared", "state-staging", "state-production"}
+def test_app_has_state_per_environment_the_registry_and_each_workload_component(stacks: dict[str, Stack]) -> None:
+    workload_components = ("certificate", "network", "database", "api")
+    assert set(stacks) == {
+        "registry",
+        *(f"state-{env}" for env in ("shared", "staging", "production")),
+        *(f"{component}-{env}" for component in workload_components for env in ("staging", "production")),
+    }
 
 
 def test_every_provider_is_locked_to_its_environment_account_region_and_tags(

@@ -104,3 +104,30 @@ def remote_state_reads(stack: Stack) -> list[tuple[str, str]]:
         for name, output in re.findall(r"data\.terraform_remote_state\.([\w-]+)\.outputs\.([\w-]+)", expression):
             reads.append((remote[name]["config"]["key"], output))
     return reads
+
+
+REMOTE_OUTPUT = re.compile(r"\$\{data\.terraform_remote_state\.([\w-]+)\.outputs\.([\w-]+)\}")
+
+
+def follow(stacks: dict[str, Stack], stack_name: str, value: str) -> tuple[str, str]:
+    """Where a value really comes from: through a remote-state read to the producing stack's output.
+
+    Returns (stack name, expression); values that are not remote-state reads come back as given.
+    """
+    match = REMOTE_OUTPUT.fullmatch(value)
+    if not match:
+        return stack_name, value
+    remote_name, output = match.groups()
+    key = stacks[stack_name]["data"]["terraform_remote_state"][remote_name]["config"]["key"]
+    (producer,) = [
+        name for name, stack in stacks.items() if stack["terraform"]["backend"].get("s3", {}).get("key") == key
+    ]
+    return producer, stacks[producer]["output"][output]["value"]
+
+
+def body_of(stacks: dict[str, Stack], stack_name: str, expression: str) -> tuple[str, str, str, dict[str, Any]]:
+    """(stack, type, name, body) of the resource an attribute expression like `${aws_x.y.id}` points to."""
+    match = re.fullmatch(r"\$\{([a-z0-9_]+)\.([\w-]+)\.[\w.\[\]]+\}", expression)
+    assert match, f"not a resource attribute reference: {expression}"
+    resource_type, name = match.groups()
+    return stack_name, resource_type, name, stacks[stack_name]["resource"][resource_type][name]

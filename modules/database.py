@@ -1,0 +1,138 @@
+"""RDS MariaDB with an RDS-managed master password, reachable only from named clients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.security_group import allow_in
+
+MARIADB_PORT = 3306
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """`10.11.9` -> `mariadb10.11`."""
+    major, minor = engine_version.split(".")[:2]
+    return f"mariadb{major}.{minor}"
+
+
+class MariaDb(Construct):
+    """One RDS MariaDB instance in the given (isolated) subnets.
+
+    Secure by default: not publicly accessible, storage encrypted (gp3 with
+    autoscaling), backups kept `backup_retention_days`, a final snapshot on
+    delete, deletion protection on, and the master password generated and kept
+    by RDS in Secrets Manager (JSON keys `username`, `password`), so it appears
+    nowhere in code, config or state. Multi-AZ and bigger classes are opt-in.
+
+    `require_secure_transport=True` makes the server refuse clients without TLS;
+    only turn it on once every client asks for TLS (see README).
+
+    The security group has no rules: each client adds its own with
+    `allow_client(...)`. Exposes `instance`, `security_group`, `secret_arn`,
+    `address`, `port` and `database_name`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        identifier: str,
+        vpc_id: str,
+        subnet_ids: Sequence[str],
+        database_name: str,
+        engine_version: str,
+        instance_class: str = "db.t4g.micro",
+        allocated_storage_gb: int = 20,
+        max_allocated_storage_gb: int = 100,
+        backup_retention_days: int = 7,
+        deletion_protection: bool = True,
+        multi_az: bool = False,
+        require_secure_transport: bool = False,
+        snapshot_identifier: str | None = None,
+        master_username: str = "littil_admin",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        subnet_group = DbSubnetGroup(
+            self, "subnet-group", name=identifier, description=f"Subnets of {identifier}", subnet_ids=list(subnet_ids)
+        )
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=f"{identifier}-db",
+            description=f"MariaDB {identifier}: clients add their own 3306 rule",
+            vpc_id=vpc_id,
+            revoke_rules_on_delete=True,
+        )
+        parameters = [DbParameterGroupParameter(name="log_bin_trust_function_creators", value="1")]
+        if require_secure_transport:
+            parameters.append(DbParameterGroupParameter(name="require_secure_transport", value="1"))
+        parameter_group = DbParameterGroup(
+            self,
+            "parameters",
+            name_prefix=f"{identifier}-",
+            family=parameter_group_family(engine_version),
+            description=f"Parameters of {identifier}",
+            parameter=parameters,
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        self.instance = DbInstance(
+            self,
+            "instance",
+            identifier=identifier,
+            engine="mariadb",
+            engine_version=engine_version,
+            instance_class=instance_class,
+            db_name=None if snapshot_identifier else database_name,
+            username=None if snapshot_identifier else master_username,
+            manage_master_user_password=True,
+            port=MARIADB_PORT,
+            allocated_storage=allocated_storage_gb,
+            max_allocated_storage=max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=parameter_group.name,
+            publicly_accessible=False,
+            multi_az=multi_az,
+            backup_retention_period=backup_retention_days,
+            backup_window="02:00-03:00",
+            maintenance_window="sun:03:30-sun:04:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{identifier}-final",
+            delete_automated_backups=False,
+            auto_minor_version_upgrade=True,
+            enabled_cloudwatch_logs_exports=["error", "slowquery"],
+            snapshot_identifier=snapshot_identifier,
+            # Dropping the snapshot setting after a restore must not replace the database.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier"]),
+        )
+        self.secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        self.address = self.instance.address
+        self.port = self.instance.port
+        self.database_name = database_name
+
+
+def allow_client(
+    scope: Construct, construct_id: str, *, database_security_group_id: str, client_security_group_id: str
+) -> VpcSecurityGroupIngressRule:
+    """TCP 3306 into the database from one client security group (never a CIDR, never all ports)."""
+    return allow_in(
+        scope,
+        construct_id,
+        security_group_id=database_security_group_id,
+        port=MARIADB_PORT,
+        from_security_group_id=client_security_group_id,
+        description="MariaDB from a client of the database",
+    )

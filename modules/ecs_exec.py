@@ -1,0 +1,49 @@
+"""An IAM user that may open ECS Exec sessions into the tasks of one cluster."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from modules.iam import PolicyUser, allow, arn, condition
+
+
+class EcsExecUser(Construct):
+    """`aws ecs execute-command` into tasks of `cluster_name`, and finding those tasks.
+
+    `ecs:ListTasks` is authorized on container instances, narrowed here to the
+    cluster by ARN and by the `ecs:cluster` condition. Exposes `access` (a
+    `PolicyUser`).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        user_name: str,
+        policy_name: str,
+        cluster_name: str,
+        region: str,
+        account_id: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        cluster_arn = arn("ecs", f"cluster/{cluster_name}", region=region, account=account_id)
+        tasks = arn("ecs", f"task/{cluster_name}/*", region=region, account=account_id)
+        container_instances = arn("ecs", f"container-instance/{cluster_name}/*", region=region, account=account_id)
+        self.access = PolicyUser(
+            self,
+            "access",
+            user_name=user_name,
+            policy_name=policy_name,
+            description=f"ECS Exec into tasks of cluster {cluster_name}",
+            statements=[
+                allow(["ecs:ExecuteCommand"], [cluster_arn, tasks], sid="ExecIntoClusterTasks"),
+                allow(["ecs:DescribeTasks"], [tasks], sid="DescribeClusterTasks"),
+                allow(
+                    ["ecs:ListTasks"],
+                    [container_instances],
+                    conditions=[condition("ArnEquals", "ecs:cluster", [cluster_arn])],
+                    sid="ListClusterTasks",
+                ),
+            ],
+        )

@@ -1,0 +1,311 @@
+"""The API on ECS Fargate behind an internet-facing HTTPS load balancer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.ecs_cluster import (
+    EcsCluster,
+    EcsClusterConfiguration,
+    EcsClusterConfigurationExecuteCommandConfiguration,
+    EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration,
+    EcsClusterSetting,
+)
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionRedirect
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from constructs import Construct
+
+from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, ApiRuntime
+from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
+from modules.iam import ServiceRole, allow, arn
+from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+
+CONTAINER_NAME = "web"  # what operators pass to `aws ecs execute-command --container`
+# TLS 1.2 and 1.3 only, forward secrecy.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Where the API's tasks must reach: HTTPS (Auth0, Nominatim, ECR, AWS APIs) and SES SMTP over TLS.
+INTERNET_EGRESS_PORTS = {443: "HTTPS: OIDC provider, Nominatim, ECR, AWS APIs", 465: "SES SMTP over TLS"}
+
+
+class FargateApi(Construct):
+    """Cluster, task definition, service, ALB and their roles and security groups.
+
+    - Cluster with Container Insights; ECS Exec sessions are logged to their own log group.
+    - One container `web` on 8080, awslogs into `log_group`, settings from `runtime`
+      (plain `environment`, secrets only as ECS `secrets`).
+    - ALB: HTTPS on 443 with `certificate_arn` and a TLS 1.2+ policy, 80 redirects
+      to 443, invalid header fields dropped; targets are task IPs on 8080.
+    - Tasks accept 8080 from the ALB only, and may reach out on 443/465 and to
+      `database_security_group_id` on `database_port`.
+    - Execution role: pull exactly `repository_arn`, write `log_group`, read exactly
+      the runtime's secrets. Task role: the ECS Exec channel and its session logs.
+
+    Exposes `cluster`, `service`, `task_definition`, `load_balancer`,
+    `security_group` (tasks), `load_balancer_security_group`, `execution_role`,
+    `task_role`, `exec_log_group`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        region: str,
+        account_id: str,
+        vpc_id: str,
+        load_balancer_subnet_ids: Sequence[str],
+        task_subnet_ids: Sequence[str],
+        assign_public_ip: bool,
+        certificate_arn: str,
+        image: str,
+        repository_arn: str,
+        runtime: ApiRuntime,
+        log_group: CloudwatchLogGroup,
+        database_security_group_id: str,
+        database_port: int = 3306,
+        cpu: int = 256,
+        memory_mib: int = 512,
+        desired_count: int = 1,
+        log_retention_days: int = 30,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.exec_log_group = CloudwatchLogGroup(
+            self, "exec-log-group", name=f"/ecs/{name}/exec-sessions", retention_in_days=log_retention_days
+        )
+        self.cluster = EcsCluster(
+            self,
+            "cluster",
+            name=name,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            configuration=EcsClusterConfiguration(
+                execute_command_configuration=EcsClusterConfigurationExecuteCommandConfiguration(
+                    logging="OVERRIDE",
+                    log_configuration=EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
+                        cloud_watch_log_group_name=self.exec_log_group.name
+                    ),
+                )
+            ),
+        )
+
+        self.execution_role = ServiceRole(
+            self,
+            "execution-role",
+            name=f"{name}-execution",
+            service="ecs-tasks.amazonaws.com",
+            description="ECS agent: pull the API image, write its logs, read its secrets",
+            statements=[
+                allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
+                allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullApiImage"),
+                allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group.arn}:*"], sid="WriteContainerLogs"),
+                allow(["secretsmanager:GetSecretValue"], runtime.secret_arns, sid="ReadApiSecrets"),
+            ],
+        ).role
+        log_groups = arn("logs", "log-group:*", region=region, account=account_id)
+        self.task_role = ServiceRole(
+            self,
+            "task-role",
+            name=f"{name}-task",
+            service="ecs-tasks.amazonaws.com",
+            description="API tasks: ECS Exec channel and session logs",
+            statements=[
+                allow(SSM_MESSAGES_ACTIONS, ["*"], sid="EcsExecChannel"),
+                allow(["logs:DescribeLogGroups"], [log_groups], sid="FindExecLogGroup"),
+                allow(
+                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    [self.exec_log_group.arn, f"{self.exec_log_group.arn}:*"],
+                    sid="WriteExecSessionLogs",
+                ),
+            ],
+        ).role
+
+        container = {
+            "name": CONTAINER_NAME,
+            "image": image,
+            "essential": True,
+            "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+            "environment": [{"name": key, "value": value} for key, value in sorted(runtime.environment.items())],
+            "secrets": [{"name": key, "valueFrom": ref.value_from} for key, ref in sorted(runtime.secrets.items())],
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": log_group.name, "awslogs-region": region, "awslogs-stream-prefix": "web"},
+            },
+            # ECS Exec needs a writable root file system and benefits from an init process.
+            "readonlyRootFilesystem": False,
+            "linuxParameters": {"initProcessEnabled": True},
+        }
+        self.task_definition = EcsTaskDefinition(
+            self,
+            "task-definition",
+            family=name,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(cpu),
+            memory=str(memory_mib),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            container_definitions=json.dumps([container]),
+        )
+
+        self.load_balancer_security_group = SecurityGroup(
+            self,
+            "load-balancer-security-group",
+            name=f"{name}-alb",
+            description="API load balancer: HTTPS (and HTTP to redirect) from anywhere",
+            vpc_id=vpc_id,
+            revoke_rules_on_delete=True,
+        )
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=f"{name}-tasks",
+            description="API tasks: 8080 from the load balancer only",
+            vpc_id=vpc_id,
+            revoke_rules_on_delete=True,
+        )
+        lb_group, task_group = self.load_balancer_security_group.id, self.security_group.id
+        for port in (443, 80):
+            purpose = "HTTPS from the internet" if port == 443 else "HTTP, redirected to HTTPS"
+            allow_in(
+                self,
+                f"load-balancer-in-{port}-ipv4",
+                security_group_id=lb_group,
+                port=port,
+                cidr_ipv4=ANYWHERE_IPV4,
+                description=purpose,
+            )
+            allow_in(
+                self,
+                f"load-balancer-in-{port}-ipv6",
+                security_group_id=lb_group,
+                port=port,
+                cidr_ipv6=ANYWHERE_IPV6,
+                description=purpose,
+            )
+        allow_out(
+            self,
+            "load-balancer-to-tasks",
+            security_group_id=lb_group,
+            port=CONTAINER_PORT,
+            to_security_group_id=task_group,
+            description="To the API tasks",
+        )
+        allow_in(
+            self,
+            "tasks-from-load-balancer",
+            security_group_id=task_group,
+            port=CONTAINER_PORT,
+            from_security_group_id=lb_group,
+            description="From the API load balancer",
+        )
+        for port, purpose in INTERNET_EGRESS_PORTS.items():
+            allow_out(
+                self,
+                f"tasks-out-{port}",
+                security_group_id=task_group,
+                port=port,
+                cidr_ipv4=ANYWHERE_IPV4,
+                description=purpose,
+            )
+        allow_out(
+            self,
+            "tasks-to-database",
+            security_group_id=task_group,
+            port=database_port,
+            to_security_group_id=database_security_group_id,
+            description="MariaDB",
+        )
+
+        self.load_balancer = Lb(
+            self,
+            "load-balancer",
+            name=name,
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[lb_group],
+            subnets=list(load_balancer_subnet_ids),
+            drop_invalid_header_fields=True,
+        )
+        target_group = LbTargetGroup(
+            self,
+            "target-group",
+            name=name,
+            port=CONTAINER_PORT,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=vpc_id,
+            deregistration_delay="30",
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True,
+                path=HEALTH_CHECK_PATH,
+                matcher="200,404",
+                healthy_threshold=2,
+                unhealthy_threshold=4,
+                interval=30,
+                timeout=5,
+            ),
+        )
+        https = LbListener(
+            self,
+            "https-listener",
+            load_balancer_arn=self.load_balancer.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate_arn,
+            default_action=[LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)],
+        )
+        LbListener(
+            self,
+            "http-listener",
+            load_balancer_arn=self.load_balancer.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[
+                LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=LbListenerDefaultActionRedirect(port="443", protocol="HTTPS", status_code="HTTP_301"),
+                )
+            ],
+        )
+
+        self.service = EcsService(
+            self,
+            "service",
+            name=name,
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=desired_count,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            enable_execute_command=True,
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=list(task_subnet_ids), security_groups=[task_group], assign_public_ip=assign_public_ip
+            ),
+            load_balancer=[
+                EcsServiceLoadBalancer(
+                    target_group_arn=target_group.arn, container_name=CONTAINER_NAME, container_port=CONTAINER_PORT
+                )
+            ],
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            health_check_grace_period_seconds=120,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            depends_on=[https],
+        )

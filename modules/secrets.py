@@ -1,0 +1,26 @@
+"""Secrets Manager secrets with the project's defaults, and how a container reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from constructs import Construct
+
+
+def secret(scope: Construct, construct_id: str, *, name: str, description: str) -> SecretsmanagerSecret:
+    """A secret encrypted with the account's Secrets Manager key; deletion can be undone for 7 days."""
+    return SecretsmanagerSecret(scope, construct_id, name=name, description=description, recovery_window_in_days=7)
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """One JSON key of a Secrets Manager secret."""
+
+    secret_arn: str
+    json_key: str
+
+    @property
+    def value_from(self) -> str:
+        """ECS `secrets[].valueFrom` form: `<arn>:<json key>:<version stage>:<version id>`."""
+        return f"{self.secret_arn}:{self.json_key}::"

@@ -1,0 +1,39 @@
+"""`database-<env>`: RDS MariaDB. Rare changes, protected; nothing else lives here."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+from config.model import WorkloadEnvironment
+from modules.database import MariaDb
+from modules.naming import physical_name
+from modules.network import Network
+from stacks.base import LittilStack
+
+
+class DatabaseStack(LittilStack):
+    def __init__(self, scope: Construct, *, env: WorkloadEnvironment, network: Network) -> None:
+        super().__init__(scope, component="database", env=env)
+        database = env.database
+        self.database = MariaDb(
+            self,
+            "database",
+            identifier=physical_name(env.country, env.name, "db").lower(),
+            vpc_id=network.vpc.id,
+            subnet_ids=[subnet.id for subnet in network.isolated_subnets],
+            database_name=database.name,
+            engine_version=database.engine_version,
+            instance_class=database.instance_class,
+            allocated_storage_gb=database.allocated_storage_gb,
+            max_allocated_storage_gb=database.max_allocated_storage_gb,
+            backup_retention_days=database.backup_retention_days,
+            deletion_protection=database.deletion_protection,
+            multi_az=database.multi_az,
+            require_secure_transport=database.require_secure_transport,
+            snapshot_identifier=database.snapshot_identifier,
+        )
+        TerraformOutput(self, "endpoint", value=self.database.instance.endpoint, description="host:port of MariaDB")
+        TerraformOutput(
+            self, "master-secret-arn", value=self.database.secret_arn, description="RDS-managed master credentials"
+        )

@@ -1,0 +1,23 @@
+"""`network-<env>`: the VPC every other stack of the environment lives in."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from config.model import WorkloadEnvironment
+from modules.naming import physical_name
+from modules.network import Network
+from stacks.base import LittilStack
+
+
+class NetworkStack(LittilStack):
+    def __init__(self, scope: Construct, *, env: WorkloadEnvironment) -> None:
+        super().__init__(scope, component="network", env=env)
+        self.network = Network(
+            self,
+            "network",
+            name=physical_name(env.country, env.name, "vpc"),
+            cidr=env.network.vpc_cidr,
+            availability_zones=env.network.availability_zones,
+            nat_gateway=env.network.nat_gateway,
+        )

@@ -1,0 +1,478 @@
+"""api-<env> (ECS variant): what runs, who reaches it, what it reads, who may touch it."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from config.model import AppConfig, WorkloadEnvironment
+from modules.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
+from tests.tf import Stack, follow, only, policy_statements, ref, resources
+
+API_STACKS = ["api-staging", "api-production"]
+ENVIRONMENT = {
+    "DATASOURCE_HOST",
+    "DATASOURCE_PORT",
+    "DATASOURCE_DATABASE",
+    "HTTP_CORS_ORIGINS",
+    "QUARKUS_HTTP_CORS_ORIGINS",
+    "QUARKUS_LOG_CLOUDWATCH_LOG_GROUP",
+    "QUARKUS_LOG_CLOUDWATCH_REGION",
+    "QUARKUS_LOG_CLOUDWATCH_LOG_STREAM_NAME",
+    "QUARKUS_MAILER_FROM",
+}
+# ECS secret -> (secret, JSON key) as the application reads them.
+SECRETS = {
+    "DATASOURCE_USERNAME": ("database", "username"),
+    "DATASOURCE_PASSWORD": ("database", "password"),
+    "OIDC_CLIENT_ID": ("oidc", "oidcClientId"),
+    "OIDC_CLIENT_SECRET": ("oidc", "oidcClientSecret"),
+    "OIDC_TENANT": ("oidc", "oidcTenant"),
+    "M2M_CLIENT_ID": ("oidc", "m2mClientId"),
+    "M2M_CLIENT_SECRET": ("oidc", "m2mClientSecret"),
+    "SMTP_HOST": ("smtp", "smtpHost"),
+    "SMTP_USERNAME": ("smtp", "smtpUsername"),
+    "SMTP_PASSWORD": ("smtp", "smtpPassword"),
+    "QUARKUS_LOG_CLOUDWATCH_ACCESS_KEY_ID": ("cloudwatch", "accessKeyId"),
+    "QUARKUS_LOG_CLOUDWATCH_ACCESS_KEY_SECRET": ("cloudwatch", "secretAccessKey"),
+}
+
+
+def env_named(config: AppConfig, stack_name: str) -> WorkloadEnvironment:
+    return next(env for env in config.workloads if env.name == stack_name.split("-", 1)[1])
+
+
+def container(stack: Stack) -> dict[str, Any]:
+    (task,) = resources(stack, "aws_ecs_task_definition").values()
+    (web,) = json.loads(task["container_definitions"])
+    return dict(web)
+
+
+def named(stack: Stack, resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
+    return only({key: body for key, body in resources(stack, resource_type).items() if body.get("name") == name})
+
+
+def role_statements(stack: Stack, role_name: str) -> list[dict[str, Any]]:
+    role_id, _ = named(stack, "aws_iam_role", role_name)
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    return policy_statements(stack, policy["policy"])
+
+
+def group_statements(stack: Stack, policy_name: str) -> list[dict[str, Any]]:
+    _, policy = named(stack, "aws_iam_policy", policy_name)
+    return policy_statements(stack, policy["policy"])
+
+
+def secret_arn_of(stack: Stack, secret_name: str) -> str:
+    return ref("aws_secretsmanager_secret", named(stack, "aws_secretsmanager_secret", secret_name)[0], "arn")
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_container_web_runs_the_configured_image_on_8080_with_configured_size(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    web = container(stack)
+    assert web["name"] == "web"
+    assert web["image"] == f"680278545709.dkr.ecr.eu-west-1.amazonaws.com/littil-backend:{env.api.image_tag}"
+    assert web["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
+    (task,) = resources(stack, "aws_ecs_task_definition").values()
+    assert (task["cpu"], task["memory"]) == (str(env.api.ecs.cpu), str(env.api.ecs.memory_mib))
+    assert task["requires_compatibilities"] == ["FARGATE"]
+    assert task["network_mode"] == "awsvpc"
+    log_group_name, _ = named(stack, "aws_cloudwatch_log_group", f"LITTILBackendApiEcsLogs-{env.name}")
+    assert web["logConfiguration"]["logDriver"] == "awslogs"
+    assert web["logConfiguration"]["options"]["awslogs-group"] == ref(
+        "aws_cloudwatch_log_group", log_group_name, "name"
+    )
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_environment_carries_settings_and_no_secrets(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    environment = {item["name"]: item["value"] for item in container(stack)["environment"]}
+    assert set(environment) == ENVIRONMENT
+    assert not set(environment) & set(SECRETS)
+    database_stack = f"database-{env.name}"
+    db_name, _ = only(resources(stacks[database_stack], "aws_db_instance"))
+    assert follow(stacks, stack_name, environment["DATASOURCE_HOST"]) == (
+        database_stack,
+        ref("aws_db_instance", db_name, "address"),
+    )
+    assert follow(stacks, stack_name, environment["DATASOURCE_PORT"]) == (
+        database_stack,
+        ref("aws_db_instance", db_name, "port"),
+    )
+    assert environment["DATASOURCE_DATABASE"] == env.database.name
+    assert environment["HTTP_CORS_ORIGINS"] == environment["QUARKUS_HTTP_CORS_ORIGINS"] == env.cors_origin
+    assert environment["QUARKUS_LOG_CLOUDWATCH_REGION"] == env.region
+    assert environment["QUARKUS_MAILER_FROM"] == f"no-reply@mail.{env.domain}"
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_secrets_come_from_the_right_secret_and_json_key(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    secrets = {item["name"]: item["valueFrom"] for item in container(stack)["secrets"]}
+    assert set(secrets) == set(SECRETS)
+    database_stack = f"database-{env.name}"
+    db_name, _ = only(resources(stacks[database_stack], "aws_db_instance"))
+    arns = {
+        "oidc": secret_arn_of(stack, f"littil/backend/{env.name}/oidc"),
+        "smtp": secret_arn_of(stack, f"littil/backend/{env.name}/smtp"),
+        "cloudwatch": secret_arn_of(stack, f"littil/backend/{env.name}/cloudwatch"),
+    }
+    for variable, (secret, key) in SECRETS.items():
+        arn, json_key, version_stage, version_id = secrets[variable].rsplit(":", 3)
+        assert (json_key, version_stage, version_id) == (key, "", ""), variable
+        if secret == "database":
+            assert follow(stacks, stack_name, arn) == (
+                database_stack,
+                f"${{aws_db_instance.{db_name}.master_user_secret[0].secret_arn}}",
+            )
+        else:
+            assert arn == arns[secret], variable
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_execution_role_reads_exactly_the_task_secrets_and_pulls_exactly_the_api_image(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    (task,) = resources(stack, "aws_ecs_task_definition").values()
+    role_name = f"LITTIL-NL-{env.name}-littil-api-execution"
+    assert task["execution_role_arn"] == ref("aws_iam_role", named(stack, "aws_iam_role", role_name)[0], "arn")
+    statements = {statement["sid"]: statement for statement in role_statements(stack, role_name)}
+    assert set(statements) == {"RegistryLogin", "PullApiImage", "WriteContainerLogs", "ReadApiSecrets"}
+    read_by_task = {item["valueFrom"].rsplit(":", 3)[0] for item in container(stack)["secrets"]}
+    assert statements["ReadApiSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert sorted(statements["ReadApiSecrets"]["resources"]) == sorted(read_by_task)
+    assert statements["PullApiImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
+    assert sorted(statements["PullApiImage"]["actions"]) == sorted(ECR_PULL_ACTIONS)
+    assert statements["RegistryLogin"] == {
+        "sid": "RegistryLogin",
+        "effect": "Allow",
+        "actions": ["ecr:GetAuthorizationToken"],
+        "resources": ["*"],
+    }
+    log_group_name, _ = named(stack, "aws_cloudwatch_log_group", f"LITTILBackendApiEcsLogs-{env.name}")
+    assert statements["WriteContainerLogs"]["resources"] == [f"${{aws_cloudwatch_log_group.{log_group_name}.arn}}:*"]
+
+
+def test_no_other_principal_may_read_the_api_secrets(stacks: dict[str, Stack]) -> None:
+    for stack_name in API_STACKS:
+        stack = stacks[stack_name]
+        readers = [
+            document
+            for document, body in stack["data"]["aws_iam_policy_document"].items()
+            for statement in body["statement"]
+            if any(action.startswith("secretsmanager:") for action in statement.get("actions", []))
+        ]
+        assert len(readers) == 1, readers
+        assert "execution-role" in readers[0]
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    statements = {s["sid"]: s for s in role_statements(stack, f"LITTIL-NL-{env.name}-littil-api-task")}
+    assert set(statements) == {"EcsExecChannel", "FindExecLogGroup", "WriteExecSessionLogs"}
+    assert sorted(statements["EcsExecChannel"]["actions"]) == sorted(SSM_MESSAGES_ACTIONS)
+    assert statements["EcsExecChannel"]["resources"] == ["*"]
+    assert statements["FindExecLogGroup"]["resources"] == [f"arn:aws:logs:eu-west-1:{env.account_id}:log-group:*"]
+    exec_group, _ = named(stack, "aws_cloudwatch_log_group", f"/ecs/LITTIL-NL-{env.name}-littil-api/exec-sessions")
+    arn = ref("aws_cloudwatch_log_group", exec_group, "arn")
+    assert statements["WriteExecSessionLogs"]["resources"] == [arn, f"{arn}:*"]
+    (cluster,) = resources(stack, "aws_ecs_cluster").values()
+    logging = cluster["configuration"]["execute_command_configuration"]
+    assert logging["logging"] == "OVERRIDE"
+    assert logging["log_configuration"]["cloud_watch_log_group_name"] == ref(
+        "aws_cloudwatch_log_group", exec_group, "name"
+    )
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_https_listener_uses_the_certificate_stacks_certificate_and_a_tls12_policy(
+    stacks: dict[str, Stack], stack_name: str
+) -> None:
+    stack = stacks[stack_name]
+    listeners = {listener["port"]: listener for listener in resources(stack, "aws_lb_listener").values()}
+    assert set(listeners) == {443, 80}
+    https, http = listeners[443], listeners[80]
+    certificate_stack = stack_name.replace("api-", "certificate-")
+    certificate_name, _ = only(resources(stacks[certificate_stack], "aws_acm_certificate"))
+    assert follow(stacks, stack_name, https["certificate_arn"]) == (
+        certificate_stack,
+        ref("aws_acm_certificate", certificate_name, "arn"),
+    )
+    assert https["protocol"] == "HTTPS"
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    target_group_name, target_group = only(resources(stack, "aws_lb_target_group"))
+    assert https["default_action"] == [
+        {"type": "forward", "target_group_arn": ref("aws_lb_target_group", target_group_name, "arn")}
+    ]
+    assert http["protocol"] == "HTTP"
+    assert http["default_action"] == [
+        {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}}
+    ]
+    assert (target_group["target_type"], target_group["port"], target_group["protocol"]) == ("ip", 8080, "HTTP")
+    health = target_group["health_check"]
+    assert (health["path"], health["matcher"], health["unhealthy_threshold"]) == ("/q/health/ready", "200,404", 4)
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_load_balancer_is_internet_facing_in_public_subnets_and_drops_invalid_headers(
+    stacks: dict[str, Stack], stack_name: str
+) -> None:
+    stack = stacks[stack_name]
+    _, balancer = only(resources(stack, "aws_lb"))
+    assert balancer["internal"] is False
+    assert balancer["load_balancer_type"] == "application"
+    assert balancer["drop_invalid_header_fields"] is True
+    network_stack = stack_name.replace("api-", "network-")
+    for subnet in balancer["subnets"]:
+        producer, expression = follow(stacks, stack_name, subnet)
+        assert producer == network_stack
+        assert stacks[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"] == "public"
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_service_runs_in_public_subnets_with_public_ip_rolls_back_and_allows_exec(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    _, service = only(resources(stack, "aws_ecs_service"))
+    assert service["desired_count"] == env.api.ecs.desired_count
+    assert service["launch_type"] == "FARGATE"
+    assert service["enable_execute_command"] is True
+    assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    network = service["network_configuration"]
+    assert network["assign_public_ip"] is True
+    tiers = set()
+    for subnet in network["subnets"]:
+        producer, expression = follow(stacks, stack_name, subnet)
+        tiers.add(stacks[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"])
+    assert tiers == {"public"}
+    target_group_name, _ = only(resources(stack, "aws_lb_target_group"))
+    assert service["load_balancer"] == [
+        {
+            "target_group_arn": ref("aws_lb_target_group", target_group_name, "arn"),
+            "container_name": "web",
+            "container_port": 8080,
+        }
+    ]
+
+
+def test_nat_opt_in_moves_tasks_to_private_subnets_without_public_ip(opt_in_staging: dict[str, Stack]) -> None:
+    _, service = only(resources(opt_in_staging["api-staging"], "aws_ecs_service"))
+    assert service["network_configuration"]["assign_public_ip"] is False
+    for subnet in service["network_configuration"]["subnets"]:
+        producer, expression = follow(opt_in_staging, "api-staging", subnet)
+        assert opt_in_staging[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"] == "private"
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_tasks_are_reachable_only_from_the_load_balancer_and_reach_out_only_where_needed(
+    stacks: dict[str, Stack], stack_name: str
+) -> None:
+    stack = stacks[stack_name]
+    _, service = only(resources(stack, "aws_ecs_service"))
+    (task_group,) = service["network_configuration"]["security_groups"]
+    _, balancer = only(resources(stack, "aws_lb"))
+    (lb_group,) = balancer["security_groups"]
+    ingress = [
+        rule
+        for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if rule["security_group_id"] == task_group
+    ]
+    assert [(r["from_port"], r["to_port"], r.get("referenced_security_group_id")) for r in ingress] == [
+        (8080, 8080, lb_group)
+    ]
+    egress = {
+        (rule["to_port"], str(rule.get("cidr_ipv4") or rule["referenced_security_group_id"]))
+        for rule in resources(stack, "aws_vpc_security_group_egress_rule").values()
+        if rule["security_group_id"] == task_group
+    }
+    database_stack = stack_name.replace("api-", "database-")
+    db_group = {
+        value for port, value in egress if port == 3306 and follow(stacks, stack_name, value)[0] == database_stack
+    }
+    assert egress == {(443, "0.0.0.0/0"), (465, "0.0.0.0/0"), (3306, next(iter(db_group)))}
+    lb_ingress = {
+        (rule["from_port"], rule.get("cidr_ipv4") or rule.get("cidr_ipv6"))
+        for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if rule["security_group_id"] == lb_group
+    }
+    assert lb_ingress == {(443, "0.0.0.0/0"), (443, "::/0"), (80, "0.0.0.0/0"), (80, "::/0")}
+
+
+def test_no_security_group_opens_anything_but_http_and_https_to_the_world(stacks: dict[str, Stack]) -> None:
+    opened = 0
+    for stack_name, stack in stacks.items():
+        for name, rule in resources(stack, "aws_vpc_security_group_ingress_rule").items():
+            if rule.get("cidr_ipv4") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0":
+                assert (rule["from_port"], rule["to_port"]) in {(80, 80), (443, 443)}, f"{stack_name}/{name}"
+                opened += 1
+            assert rule["ip_protocol"] != "-1", f"{stack_name}/{name}"
+        for name, group in resources(stack, "aws_security_group").items():
+            assert "ingress" not in group and "egress" not in group, f"{stack_name}/{name} uses inline rules"  # noqa: PT018
+    assert opened == 8  # 80 and 443, IPv4 and IPv6, per API load balancer
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_exec_user_may_exec_into_this_cluster_only(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    cluster = f"LITTIL-NL-{env.name}-littil-api"
+    named(stack, "aws_iam_user", f"{cluster}-ECSExec-User")
+    statements = {s["sid"]: s for s in group_statements(stack, f"{cluster}-ECSExec")}
+    prefix = f"arn:aws:ecs:eu-west-1:{env.account_id}"
+    assert statements["ExecIntoClusterTasks"]["actions"] == ["ecs:ExecuteCommand"]
+    assert statements["ExecIntoClusterTasks"]["resources"] == [
+        f"{prefix}:cluster/{cluster}",
+        f"{prefix}:task/{cluster}/*",
+    ]
+    assert statements["DescribeClusterTasks"]["resources"] == [f"{prefix}:task/{cluster}/*"]
+    assert statements["ListClusterTasks"]["condition"] == [
+        {"test": "ArnEquals", "variable": "ecs:cluster", "values": [f"{prefix}:cluster/{cluster}"]}
+    ]
+    (ecs_cluster,) = resources(stack, "aws_ecs_cluster").values()
+    assert ecs_cluster["name"] == cluster
+    assert stack["output"]["exec-command"]["value"] == (
+        f"aws ecs execute-command --region eu-west-1 --cluster {cluster} --task <task-id>"
+        ' --container web --command "sh" --interactive'
+    )
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_ci_redeploy_role_may_only_update_this_service(stacks: dict[str, Stack], stack_name: str) -> None:
+    stack = stacks[stack_name]
+    role_id, _ = named(stack, "aws_iam_role", "LITTIL-NL-api-ecs-redeploy")
+    (trust,) = policy_statements(stack, stack["resource"]["aws_iam_role"][role_id]["assume_role_policy"])
+    conditions = {c["variable"]: c["values"] for c in trust["condition"]}
+    assert conditions == {
+        "token.actions.githubusercontent.com:aud": ["sts.amazonaws.com"],
+        "token.actions.githubusercontent.com:sub": ["repo:LITTIL/littil-backend:*"],
+    }
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    (statement,) = policy_statements(stack, policy["policy"])
+    service_name, _ = only(resources(stack, "aws_ecs_service"))
+    assert statement["actions"] == ["ecs:UpdateService", "ecs:DescribeServices"]
+    assert statement["resources"] == [ref("aws_ecs_service", service_name, "arn")]
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_log_writer_key_reaches_the_task_only_through_its_secret(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    group_name, group = named(stack, "aws_cloudwatch_log_group", f"LITTILBackendApiEcsLogs-{env.name}")
+    assert group["retention_in_days"] == env.api.log_retention_days
+    (statement,) = group_statements(stack, f"LITTIL-NL-{env.name}-littil-api-cloudwatch-logs")
+    arn = ref("aws_cloudwatch_log_group", group_name, "arn")
+    assert statement["resources"] == [arn, f"{arn}:*"]
+    assert sorted(statement["actions"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    user_id, _ = named(stack, "aws_iam_user", f"LITTIL-NL-{env.name}-littil-api-CloudWatch-User")
+    key_id, _ = only(
+        {
+            k: v
+            for k, v in resources(stack, "aws_iam_access_key").items()
+            if v["user"] == ref("aws_iam_user", user_id, "name")
+        }
+    )
+    secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/cloudwatch")
+    (version,) = [
+        v
+        for v in resources(stack, "aws_secretsmanager_secret_version").values()
+        if v["secret_id"] == ref("aws_secretsmanager_secret", secret_id, "id")
+    ]
+    assert version["secret_string"] == (
+        f'${{jsonencode({{"accessKeyId" = aws_iam_access_key.{key_id}.id, '
+        f'"secretAccessKey" = aws_iam_access_key.{key_id}.secret}})}}'
+    )
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_smtp_credentials_may_only_send_as_the_mail_domain(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    identity_id, identity = only(resources(stack, "aws_ses_domain_identity"))
+    assert identity["domain"] == f"mail.{env.domain}"
+    _, dkim = only(resources(stack, "aws_ses_domain_dkim"))
+    assert dkim["domain"] == ref("aws_ses_domain_identity", identity_id, "domain")
+    (statement,) = group_statements(stack, f"LITTIL-NL-{env.name}-littil-api-ses-send")
+    assert statement["actions"] == ["ses:SendRawEmail"]
+    assert statement["resources"] == [ref("aws_ses_domain_identity", identity_id, "arn")]
+    user_id, _ = named(stack, "aws_iam_user", f"LITTIL-NL-{env.name}-littil-api-SMTP-User")
+    key_id, _ = only(
+        {
+            k: v
+            for k, v in resources(stack, "aws_iam_access_key").items()
+            if v["user"] == ref("aws_iam_user", user_id, "name")
+        }
+    )
+    secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/smtp")
+    (version,) = [
+        v
+        for v in resources(stack, "aws_secretsmanager_secret_version").values()
+        if v["secret_id"] == ref("aws_secretsmanager_secret", secret_id, "id")
+    ]
+    assert version["secret_string"] == (
+        f'${{jsonencode({{"smtpHost" = "email-smtp.{env.region}.amazonaws.com", '
+        f'"smtpUsername" = aws_iam_access_key.{key_id}.id, '
+        f'"smtpPassword" = aws_iam_access_key.{key_id}.ses_smtp_password_v4}})}}'
+    )
+    # Without a hosted zone the four records are outputs for whoever runs DNS.
+    assert not resources(stack, "aws_route53_record")
+    records = stack["output"]["mail-dns-records"]["value"]
+    assert (
+        records[0] == f"_amazonses.mail.{env.domain} TXT ${{aws_ses_domain_identity.{identity_id}.verification_token}}"
+    )
+    assert len(records) == 4
+    assert all(re.search(r"\._domainkey\.mail\.", record) and " CNAME " in record for record in records[1:])
+
+
+def test_mail_dns_records_go_to_route53_when_a_zone_is_configured(opt_in_staging: dict[str, Stack]) -> None:
+    stack = opt_in_staging["api-staging"]
+    records = resources(stack, "aws_route53_record")
+    assert {record["zone_id"] for record in records.values()} == {"Z0123456789ABC"}
+    assert sorted(record["type"] for record in records.values()) == ["CNAME", "CNAME", "CNAME", "TXT"]
+    _, verification = only(resources(stack, "aws_ses_domain_identity_verification"))
+    identity_id, _ = only(resources(stack, "aws_ses_domain_identity"))
+    assert verification["domain"] == ref("aws_ses_domain_identity", identity_id, "domain")
+
+
+@pytest.mark.parametrize("stack_name", API_STACKS)
+def test_oidc_secret_is_an_empty_container_for_operators(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    stack = stacks[stack_name]
+    secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/oidc")
+    versions = resources(stack, "aws_secretsmanager_secret_version").values()
+    assert all(v["secret_id"] != ref("aws_secretsmanager_secret", secret_id, "id") for v in versions)
+    assert stack["output"]["oidc-secret-name"]["value"] == ref("aws_secretsmanager_secret", secret_id, "name")

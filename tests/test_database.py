@@ -1,0 +1,140 @@
+"""database-<env>: private, encrypted MariaDB whose password nobody writes down."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config.model import AppConfig
+from tests.tf import Stack, follow, only, ref, resources
+
+DATABASE_STACKS = ["database-staging", "database-production"]
+
+
+def instance(stack: Stack) -> tuple[str, dict[str, object]]:
+    return only(resources(stack, "aws_db_instance"))
+
+
+@pytest.mark.parametrize("env_name", ["staging", "production"])
+def test_database_follows_config_and_is_private_encrypted_and_backed_up(
+    stacks: dict[str, Stack], config: AppConfig, env_name: str
+) -> None:
+    env = next(env for env in config.workloads if env.name == env_name)
+    database = env.database
+    _, db = instance(stacks[f"database-{env_name}"])
+    assert (db["engine"], db["engine_version"], db["instance_class"]) == (
+        "mariadb",
+        database.engine_version,
+        database.instance_class,
+    )
+    assert db["db_name"] == database.name
+    assert db["publicly_accessible"] is False
+    assert db["storage_encrypted"] is True
+    assert db["storage_type"] == "gp3"
+    assert (db["allocated_storage"], db["max_allocated_storage"]) == (
+        database.allocated_storage_gb,
+        database.max_allocated_storage_gb,
+    )
+    assert db["backup_retention_period"] == database.backup_retention_days
+    assert db["deletion_protection"] is database.deletion_protection
+    assert db["multi_az"] is database.multi_az
+    assert db["skip_final_snapshot"] is False
+    assert db["final_snapshot_identifier"] == f"{db['identifier']}-final"
+
+
+def test_production_database_is_protected_and_keeps_a_week_of_backups(stacks: dict[str, Stack]) -> None:
+    _, db = instance(stacks["database-production"])
+    assert db["deletion_protection"] is True
+    assert int(str(db["backup_retention_period"])) >= 7
+
+
+@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
+def test_master_password_is_managed_by_rds_and_appears_nowhere(stacks: dict[str, Stack], stack_name: str) -> None:
+    stack = stacks[stack_name]
+    _, db = instance(stack)
+    assert db["manage_master_user_password"] is True
+    assert "password" not in db
+    assert "password_wo" not in db
+    assert not resources(stack, "aws_secretsmanager_secret_version")
+    assert "random_password" not in stack.get("resource", {})
+
+
+@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
+def test_database_lives_in_the_isolated_subnets_of_its_environment(stacks: dict[str, Stack], stack_name: str) -> None:
+    stack = stacks[stack_name]
+    _, db = instance(stack)
+    group_name, group = only(resources(stack, "aws_db_subnet_group"))
+    assert db["db_subnet_group_name"] == ref("aws_db_subnet_group", group_name, "name")
+    sources = [follow(stacks, stack_name, subnet) for subnet in group["subnet_ids"]]
+    network_stack = stack_name.replace("database-", "network-")
+    assert {producer for producer, _ in sources} == {network_stack}
+    tiers = {
+        stacks[network_stack]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"]
+        for _, expression in sources
+    }
+    assert tiers == {"isolated"}
+    assert len(sources) == 2
+
+
+@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
+def test_parameters_trust_function_creators_and_leave_tls_to_the_opt_in(
+    stacks: dict[str, Stack], stack_name: str
+) -> None:
+    stack = stacks[stack_name]
+    _, db = instance(stack)
+    group_name, group = only(resources(stack, "aws_db_parameter_group"))
+    assert db["parameter_group_name"] == ref("aws_db_parameter_group", group_name, "name")
+    assert group["family"] == "mariadb" + ".".join(str(db["engine_version"]).split(".")[:2])
+    assert group["parameter"] == [{"name": "log_bin_trust_function_creators", "value": "1"}]
+
+
+@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
+def test_database_security_group_has_no_rules_of_its_own(stacks: dict[str, Stack], stack_name: str) -> None:
+    stack = stacks[stack_name]
+    _, db = instance(stack)
+    group_name, group = only(resources(stack, "aws_security_group"))
+    assert db["vpc_security_group_ids"] == [ref("aws_security_group", group_name, "id")]
+    assert "ingress" not in group
+    assert "egress" not in group
+    assert not resources(stack, "aws_vpc_security_group_ingress_rule")
+    assert not resources(stack, "aws_security_group_rule")
+
+
+def test_database_accepts_3306_only_from_the_api_tasks(stacks: dict[str, Stack]) -> None:
+    for env_name in ("staging", "production"):
+        database_stack = f"database-{env_name}"
+        db_group = only(resources(stacks[database_stack], "aws_security_group"))[0]
+        rules = [
+            (stack_name, rule)
+            for stack_name, stack in stacks.items()
+            for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+            if follow(stacks, stack_name, rule["security_group_id"])
+            == (database_stack, ref("aws_security_group", db_group, "id"))
+        ]
+        assert len(rules) == 1, rules
+        (stack_name, rule) = rules[0]
+        assert stack_name == f"api-{env_name}"
+        assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 3306, 3306)
+        assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule  # noqa: PT018
+        (service,) = resources(stacks[stack_name], "aws_ecs_service").values()
+        assert service["network_configuration"]["security_groups"] == [rule["referenced_security_group_id"]]
+
+
+def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_in_staging: dict[str, Stack]) -> None:
+    _, group = only(resources(opt_in_staging["database-staging"], "aws_db_parameter_group"))
+    assert {"name": "require_secure_transport", "value": "1"} in group["parameter"]
+    (task,) = resources(opt_in_staging["api-staging"], "aws_ecs_task_definition").values()
+    (container,) = json.loads(task["container_definitions"])
+    environment = {item["name"]: item["value"] for item in container["environment"]}
+    url = environment["_PROD_QUARKUS_DATASOURCE_JDBC_URL"]
+    assert url.startswith("jdbc:mariadb://")
+    assert url.endswith("/littil?sslMode=trust")
+    assert environment["DATASOURCE_HOST"] in url
+
+
+def test_restore_from_snapshot_never_replaces_the_database_later(opt_in_staging: dict[str, Stack]) -> None:
+    _, db = instance(opt_in_staging["database-staging"])
+    assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
+    assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
+    assert db["lifecycle"] == {"ignore_changes": ["snapshot_identifier"]}
