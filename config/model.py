@@ -95,11 +95,24 @@ class EcsApiConfig:
 
 
 @dataclass(frozen=True)
+class Ec2ApiConfig:
+    instance_type: Annotated[str, rules.ec2_instance_type]
+    root_volume_gb: PositiveInt
+    # Let's Encrypt account and expiry mail.
+    certbot_email: Annotated[str, rules.email]
+    # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
+    ssh_public_key: Annotated[str, rules.ssh_public_key] | None
+    # Who may reach port 22; empty: nobody (use SSM).
+    ssh_allowed_cidrs: tuple[Annotated[str, rules.ssh_cidr], ...]
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     variant: ApiVariant
     image_tag: ImageTag
     log_retention_days: Annotated[int, rules.log_retention]
     ecs: EcsApiConfig
+    ec2: Ec2ApiConfig
 
 
 @dataclass(frozen=True)

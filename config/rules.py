@@ -65,6 +65,22 @@ def vpc_cidr(value: str) -> str | None:
     return None
 
 
+ec2_instance_type = _matches(r"[a-z][a-z0-9-]*\.[a-z0-9]+", 'an EC2 instance type such as "t3a.micro"')
+email = _matches(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", "an e-mail address")
+ssh_public_key = _matches(
+    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=* ?.*", "an OpenSSH public key line"
+)
+
+
+def ssh_cidr(value: str) -> str | None:
+    expected = 'an IPv4 or IPv6 network that is not the whole internet, such as "203.0.113.7/32"'
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return expected
+    return expected if network.prefixlen == 0 else None
+
+
 def positive(value: int) -> str | None:
     return None if value > 0 else "a whole number greater than 0"
 

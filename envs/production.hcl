@@ -9,6 +9,6 @@ database {
 }
 
 api {
-  # Becomes "ec2" (the cost-saving single instance) once that variant exists.
-  variant = "ecs"
+  # One EC2 instance with nginx + Let's Encrypt instead of Fargate + ALB: the cost-saving mode.
+  variant = "ec2"
 }

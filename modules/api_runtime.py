@@ -38,11 +38,6 @@ class ApiRuntime:
     environment: dict[str, str]
     secrets: dict[str, SecretKey]
 
-    @property
-    def secret_arns(self) -> list[str]:
-        """Every secret the process reads, once each, in a stable order."""
-        return list(dict.fromkeys(key.secret_arn for key in self.secrets.values()))
-
 
 def api_runtime(
     *,

@@ -65,7 +65,7 @@ class Repository(Construct):
     Workload accounts in `pull_account_ids` may pull. A managed policy grants
     push and pull on exactly this repository; an IAM group holding it has one
     user for the documented manual workflow (`docker login`, `docker push`).
-    Exposes `repository` and `push_pull` (its `policy`, `group`, `user`).
+    Exposes `repository`, `push_pull` (its `policy`, `group`, `user`) and `push_pull_policy_arn`.
     """
 
     def __init__(
@@ -135,3 +135,5 @@ class Repository(Construct):
                 ),
             ],
         )
+        assert self.push_pull.policy is not None  # statements were given
+        self.push_pull_policy_arn = self.push_pull.policy.arn

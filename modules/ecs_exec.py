@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.iam import PolicyUser, allow, arn, condition
@@ -11,7 +12,8 @@ class EcsExecUser(Construct):
     """`aws ecs execute-command` into tasks of `cluster_name`, and finding those tasks.
 
     `ecs:ListTasks` is authorized on container instances, narrowed here to the
-    cluster by ARN and by the `ecs:cluster` condition. Exposes `access` (a
+    cluster by ARN and by the `ecs:cluster` condition. With `enabled=False` the
+    user exists without permissions (nothing to exec into). Exposes `access` (a
     `PolicyUser`).
     """
 
@@ -25,6 +27,7 @@ class EcsExecUser(Construct):
         cluster_name: str,
         region: str,
         account_id: str,
+        enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         cluster_arn = arn("ecs", f"cluster/{cluster_name}", region=region, account=account_id)
@@ -36,7 +39,9 @@ class EcsExecUser(Construct):
             user_name=user_name,
             policy_name=policy_name,
             description=f"ECS Exec into tasks of cluster {cluster_name}",
-            statements=[
+            statements=[]
+            if not enabled
+            else [
                 allow(["ecs:ExecuteCommand"], [cluster_arn, tasks], sid="ExecIntoClusterTasks"),
                 allow(["ecs:DescribeTasks"], [tasks], sid="DescribeClusterTasks"),
                 allow(
@@ -47,3 +52,24 @@ class EcsExecUser(Construct):
                 ),
             ],
         )
+
+
+def exec_command_outputs(scope: Construct, *, region: str, cluster_name: str, container_name: str, user: str) -> None:
+    """Ready-to-paste outputs: find the service's task (service named like its cluster), then exec into it."""
+    TerraformOutput(
+        scope,
+        "find-task-command",
+        value=(
+            f"aws ecs list-tasks --region {region} --cluster {cluster_name} --service-name {cluster_name}"
+            " --query 'taskArns[0]' --output text"
+        ),
+    )
+    TerraformOutput(
+        scope,
+        "exec-command",
+        value=(
+            f"aws ecs execute-command --region {region} --cluster {cluster_name} --task <task-id>"
+            f' --container {container_name} --command "sh" --interactive'
+        ),
+        description=f"Run as {user}; <task-id> from find-task-command",
+    )

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.ecs_cluster import (
-    EcsCluster,
-    EcsClusterConfiguration,
-    EcsClusterConfigurationExecuteCommandConfiguration,
-    EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration,
-    EcsClusterSetting,
-)
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceDeploymentCircuitBreaker,
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
 )
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction, LbListenerDefaultActionRedirect
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
@@ -27,8 +18,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, ApiRuntime
-from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
-from modules.iam import ServiceRole, allow, arn
+from modules.fargate_task import ExecCluster, FargateTask
 from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
 
 CONTAINER_NAME = "web"  # what operators pass to `aws ecs execute-command --container`
@@ -48,8 +38,8 @@ class FargateApi(Construct):
       to 443, invalid header fields dropped; targets are task IPs on 8080.
     - Tasks accept 8080 from the ALB only, and may reach out on 443/465 and to
       `database_security_group_id` on `database_port`.
-    - Execution role: pull exactly `repository_arn`, write `log_group`, read exactly
-      the runtime's secrets. Task role: the ECS Exec channel and its session logs.
+    - Roles as in `FargateTask`: the agent pulls exactly `repository_arn` and reads
+      exactly the runtime's secrets; the container gets the ECS Exec channel only.
 
     Exposes `cluster`, `service`, `task_definition`, `load_balancer`,
     `security_group` (tasks), `load_balancer_security_group`, `execution_role`,
@@ -81,84 +71,31 @@ class FargateApi(Construct):
         log_retention_days: int = 30,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.exec_log_group = CloudwatchLogGroup(
-            self, "exec-log-group", name=f"/ecs/{name}/exec-sessions", retention_in_days=log_retention_days
+        exec_cluster = ExecCluster(
+            self, "exec-cluster", name=name, container_insights=True, log_retention_days=log_retention_days
         )
-        self.cluster = EcsCluster(
+        self.cluster, self.exec_log_group = exec_cluster.cluster, exec_cluster.exec_log_group
+        task = FargateTask(
             self,
-            "cluster",
-            name=name,
-            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
-            configuration=EcsClusterConfiguration(
-                execute_command_configuration=EcsClusterConfigurationExecuteCommandConfiguration(
-                    logging="OVERRIDE",
-                    log_configuration=EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
-                        cloud_watch_log_group_name=self.exec_log_group.name
-                    ),
-                )
-            ),
-        )
-
-        self.execution_role = ServiceRole(
-            self,
-            "execution-role",
-            name=f"{name}-execution",
-            service="ecs-tasks.amazonaws.com",
-            description="ECS agent: pull the API image, write its logs, read its secrets",
-            statements=[
-                allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
-                allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullApiImage"),
-                allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group.arn}:*"], sid="WriteContainerLogs"),
-                allow(["secretsmanager:GetSecretValue"], runtime.secret_arns, sid="ReadApiSecrets"),
-            ],
-        ).role
-        log_groups = arn("logs", "log-group:*", region=region, account=account_id)
-        self.task_role = ServiceRole(
-            self,
-            "task-role",
-            name=f"{name}-task",
-            service="ecs-tasks.amazonaws.com",
-            description="API tasks: ECS Exec channel and session logs",
-            statements=[
-                allow(SSM_MESSAGES_ACTIONS, ["*"], sid="EcsExecChannel"),
-                allow(["logs:DescribeLogGroups"], [log_groups], sid="FindExecLogGroup"),
-                allow(
-                    ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                    [self.exec_log_group.arn, f"{self.exec_log_group.arn}:*"],
-                    sid="WriteExecSessionLogs",
-                ),
-            ],
-        ).role
-
-        container = {
-            "name": CONTAINER_NAME,
-            "image": image,
-            "essential": True,
-            "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-            "environment": [{"name": key, "value": value} for key, value in sorted(runtime.environment.items())],
-            "secrets": [{"name": key, "valueFrom": ref.value_from} for key, ref in sorted(runtime.secrets.items())],
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_group.name, "awslogs-region": region, "awslogs-stream-prefix": "web"},
-            },
-            # ECS Exec needs a writable root file system and benefits from an init process.
-            "readonlyRootFilesystem": False,
-            "linuxParameters": {"initProcessEnabled": True},
-        }
-        self.task_definition = EcsTaskDefinition(
-            self,
-            "task-definition",
+            "task",
             family=name,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(cpu),
-            memory=str(memory_mib),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            runtime_platform=EcsTaskDefinitionRuntimePlatform(
-                operating_system_family="LINUX", cpu_architecture="X86_64"
-            ),
-            container_definitions=json.dumps([container]),
+            container_name=CONTAINER_NAME,
+            image=image,
+            repository_arn=repository_arn,
+            environment=runtime.environment,
+            secrets=runtime.secrets,
+            log_group=log_group,
+            exec_log_group=self.exec_log_group,
+            region=region,
+            account_id=account_id,
+            cpu=cpu,
+            memory_mib=memory_mib,
+            port=CONTAINER_PORT,
+        )
+        self.task_definition, self.execution_role, self.task_role = (
+            task.task_definition,
+            task.execution_role,
+            task.task_role,
         )
 
         self.load_balancer_security_group = SecurityGroup(

@@ -131,9 +131,10 @@ class PolicyUser(Construct):
 
     Its permissions live in a managed policy attached to a group of the same
     name, and the user is that group's member (never a policy on the user).
-    Terraform creates no access key here: keys that people use are created by
-    an administrator, so their secret never sits in state. Exposes `policy`,
-    `group` and `user`.
+    Without `statements` only the user exists (same address, so its access keys
+    survive permissions coming and going). Terraform creates no access key here:
+    keys that people use are created by an administrator, so their secret never
+    sits in state. Exposes `user`, and `policy` and `group` (None without statements).
     """
 
     def __init__(
@@ -147,6 +148,11 @@ class PolicyUser(Construct):
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
     ) -> None:
         super().__init__(scope, construct_id)
+        self.user = IamUser(self, "user", name=user_name)
+        self.policy: IamPolicy | None = None
+        self.group: IamGroup | None = None
+        if not statements:
+            return
         self.policy = IamPolicy(
             self,
             "policy",
@@ -156,5 +162,4 @@ class PolicyUser(Construct):
         )
         self.group = IamGroup(self, "group", name=policy_name)
         IamGroupPolicyAttachment(self, "group-policy", group=self.group.name, policy_arn=self.policy.arn)
-        self.user = IamUser(self, "user", name=user_name)
         IamUserGroupMembership(self, "membership", user=self.user.name, groups=[self.group.name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from cdktf import TerraformLocal
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
@@ -39,8 +40,15 @@ class Network(Construct):
     - private (only with `nat_gateway=True`, ~35 USD/month): route out through one NAT gateway.
 
     Subnets never map public IPs on launch: whatever needs one asks for it. The
-    default security group is stripped of all rules. Exposes `vpc`,
-    `public_subnets`, `private_subnets` (empty without NAT) and `isolated_subnets`.
+    default security group is stripped of all rules.
+
+    With `api_public_address=True` an Elastic IP for the API instance lives here
+    (EC2 variant), so DNS can point at it before the instance exists.
+
+    Exposes `vpc`, `public_subnets`, `private_subnets` (empty without NAT),
+    `isolated_subnets`, `api_address` (or None), and per tier the list of subnet
+    ids as one value (`public_subnet_ids`, ...): other stacks read a tier as a
+    whole, so what this stack exports does not depend on how a consumer uses it.
     """
 
     def __init__(
@@ -52,6 +60,7 @@ class Network(Construct):
         cidr: str,
         availability_zones: Sequence[str],
         nat_gateway: bool = False,
+        api_public_address: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.vpc = Vpc(
@@ -98,6 +107,16 @@ class Network(Construct):
                 nat_gateway_id=nat.id,
             )
             self.private_subnets = self._tier("private", name, cidr, availability_zones, private_routes)
+
+        self.public_subnet_ids = self._ids("public-subnet-ids", self.public_subnets)
+        self.isolated_subnet_ids = self._ids("isolated-subnet-ids", self.isolated_subnets)
+        self.private_subnet_ids = self._ids("private-subnet-ids", self.private_subnets) if nat_gateway else []
+        self.api_address = (
+            Eip(self, "api-address", domain="vpc", tags={"Name": f"{name}-api"}) if api_public_address else None
+        )
+
+    def _ids(self, local_name: str, subnets: Sequence[Subnet]) -> list[str]:
+        return TerraformLocal(self, local_name, [subnet.id for subnet in subnets]).as_list
 
     def _tier(
         self, tier: str, name: str, cidr: str, availability_zones: Sequence[str], routes: RouteTable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
@@ -24,3 +25,8 @@ class SecretKey:
     def value_from(self) -> str:
         """ECS `secrets[].valueFrom` form: `<arn>:<json key>:<version stage>:<version id>`."""
         return f"{self.secret_arn}:{self.json_key}::"
+
+
+def secret_arns(secrets: Mapping[str, SecretKey]) -> list[str]:
+    """Each secret behind `secrets` once, in a stable order: what a reader must be allowed to read."""
+    return list(dict.fromkeys(key.secret_arn for key in secrets.values()))

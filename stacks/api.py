@@ -1,16 +1,23 @@
-"""`api-<env>`: the LITTIL API and what it needs: logging, mail, secrets, exec access, CI redeploy."""
+"""`api-<env>`: the LITTIL API and what it needs, on ECS Fargate or on one EC2 instance (config).
+
+Both variants share logging, SES SMTP credentials, the OIDC secret and the same
+runtime settings and secrets; the ECS variant adds ECS Exec access and a CI
+redeploy role. Switching variants changes this stack (and the Elastic IP in
+network-<env>) only.
+"""
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, Token
+from cdktf import Fn, TerraformOutput, Token
 from constructs import Construct
 
 from config.model import ApiVariant, SharedEnvironment, WorkloadEnvironment
 from modules.api_logging import ApiLogging
-from modules.api_runtime import OIDC_SECRET_KEYS, api_runtime
+from modules.api_runtime import OIDC_SECRET_KEYS, ApiRuntime, api_runtime
 from modules.database import allow_client
+from modules.ec2_api import Ec2Api
 from modules.ecr import API_REPOSITORY
-from modules.ecs_exec import EcsExecUser
+from modules.ecs_exec import EcsExecUser, exec_command_outputs
 from modules.fargate_api import CONTAINER_NAME, FargateApi
 from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.iam import allow, arn
@@ -35,9 +42,10 @@ class ApiStack(LittilStack):
         database: DatabaseStack,
     ) -> None:
         super().__init__(scope, component="api", env=env)
-        if env.api.variant is not ApiVariant.ECS:
-            raise NotImplementedError(f"api variant {env.api.variant.value} is not built yet")
-        name = physical_name(env.country, env.name, "littil-api")
+        self.name = physical_name(env.country, env.name, "littil-api")
+        self.repository_arn = arn(
+            "ecr", f"repository/{API_REPOSITORY}", region=shared.region, account=shared.account_id
+        )
         secret_prefix = f"littil/backend/{env.name}"
 
         self.logging = ApiLogging(
@@ -82,8 +90,41 @@ class ApiStack(LittilStack):
             log_writer=(self.logging.access_key_id, self.logging.secret_access_key),
         )
 
+        if env.api.variant is ApiVariant.ECS:
+            client_group = self._fargate(
+                env=env, shared=shared, runtime=runtime, certificate=certificate, network=network, database=database
+            )
+        else:
+            client_group = self._instance(env=env, shared=shared, runtime=runtime, network=network, database=database)
+        allow_client(
+            self,
+            "database-access",
+            database_security_group_id=db.security_group.id,
+            client_security_group_id=client_group,
+        )
+        TerraformOutput(self, "oidc-secret-name", value=self.oidc_secret.name, description="Fill before first start")
+        TerraformOutput(
+            self,
+            "mail-dns-records",
+            value=[f"{record_name} {kind} {value}" for record_name, kind, value in self.smtp.dns_records],
+            description="SES verification and DKIM records"
+            + (" (managed in Route53)" if env.route53_zone_id else " (create at your DNS provider)"),
+        )
+
+    def _fargate(
+        self,
+        *,
+        env: WorkloadEnvironment,
+        shared: SharedEnvironment,
+        runtime: ApiRuntime,
+        certificate: CertificateStack,
+        network: NetworkStack,
+        database: DatabaseStack,
+    ) -> str:
+        """ECS variant: Fargate behind an ALB, ECS Exec user, CI redeploy role. Returns the tasks' group id."""
+        name = self.name
         vpc = network.network
-        task_subnets = vpc.private_subnets if env.network.nat_gateway else vpc.public_subnets
+        task_subnet_ids = vpc.private_subnet_ids if env.network.nat_gateway else vpc.public_subnet_ids
         self.api = FargateApi(
             self,
             "fargate",
@@ -91,32 +132,26 @@ class ApiStack(LittilStack):
             region=env.region,
             account_id=env.account_id,
             vpc_id=vpc.vpc.id,
-            load_balancer_subnet_ids=[subnet.id for subnet in vpc.public_subnets],
-            task_subnet_ids=[subnet.id for subnet in task_subnets],
+            load_balancer_subnet_ids=vpc.public_subnet_ids,
+            task_subnet_ids=task_subnet_ids,
             # Without NAT the tasks reach the internet through their own public IP (inbound stays closed).
             assign_public_ip=not env.network.nat_gateway,
             certificate_arn=certificate.certificate.certificate_arn,
             image=f"{shared.registry_host}/{API_REPOSITORY}:{env.api.image_tag}",
-            repository_arn=arn("ecr", f"repository/{API_REPOSITORY}", region=shared.region, account=shared.account_id),
+            repository_arn=self.repository_arn,
             runtime=runtime,
             log_group=self.logging.log_group,
-            database_security_group_id=db.security_group.id,
+            database_security_group_id=database.database.security_group.id,
             cpu=env.api.ecs.cpu,
             memory_mib=env.api.ecs.memory_mib,
             desired_count=env.api.ecs.desired_count,
             log_retention_days=env.api.log_retention_days,
         )
-        allow_client(
-            self,
-            "database-access",
-            database_security_group_id=db.security_group.id,
-            client_security_group_id=self.api.security_group.id,
-        )
-
+        exec_user_name = physical_name(env.country, env.name, "littil-api", "ECSExec-User")
         self.exec_user = EcsExecUser(
             self,
             "exec-user",
-            user_name=physical_name(env.country, env.name, "littil-api", "ECSExec-User"),
+            user_name=exec_user_name,
             policy_name=physical_name(env.country, env.name, "littil-api", "ECSExec"),
             cluster_name=name,
             region=env.region,
@@ -133,7 +168,6 @@ class ApiStack(LittilStack):
             statements=[allow(["ecs:UpdateService", "ecs:DescribeServices"], [self.api.service.arn])],
         )
 
-        region_flag = f"--region {env.region}"
         TerraformOutput(
             self,
             "load-balancer-dns-name",
@@ -142,29 +176,69 @@ class ApiStack(LittilStack):
         )
         TerraformOutput(self, "cluster-name", value=self.api.cluster.name)
         TerraformOutput(self, "service-name", value=self.api.service.name)
-        TerraformOutput(
-            self,
-            "find-task-command",
-            value=(
-                f"aws ecs list-tasks {region_flag} --cluster {name} --service-name {name}"
-                " --query 'taskArns[0]' --output text"
-            ),
-        )
-        TerraformOutput(
-            self,
-            "exec-command",
-            value=(
-                f"aws ecs execute-command {region_flag} --cluster {name} --task <task-id>"
-                f' --container {CONTAINER_NAME} --command "sh" --interactive'
-            ),
-            description="Run as the ECS Exec user; <task-id> from find-task-command",
-        )
-        TerraformOutput(self, "oidc-secret-name", value=self.oidc_secret.name, description="Fill before first start")
-        TerraformOutput(
-            self,
-            "mail-dns-records",
-            value=[f"{record_name} {kind} {value}" for record_name, kind, value in self.smtp.dns_records],
-            description="SES verification and DKIM records"
-            + (" (managed in Route53)" if env.route53_zone_id else " (create at your DNS provider)"),
+        exec_command_outputs(
+            self, region=env.region, cluster_name=name, container_name=CONTAINER_NAME, user=exec_user_name
         )
         TerraformOutput(self, "ci-redeploy-role-arn", value=self.redeploy_role.role.arn)
+        return self.api.security_group.id
+
+    def _instance(
+        self,
+        *,
+        env: WorkloadEnvironment,
+        shared: SharedEnvironment,
+        runtime: ApiRuntime,
+        network: NetworkStack,
+        database: DatabaseStack,
+    ) -> str:
+        """EC2 variant: one instance with nginx and Let's Encrypt on the network's Elastic IP."""
+        vpc = network.network
+        assert vpc.api_address is not None, "network-<env> creates the Elastic IP for the ec2 variant"
+        ec2 = env.api.ec2
+        image_tag_parameter = f"/littil/{env.name}/api/image-tag"
+        self.instance = Ec2Api(
+            self,
+            "instance",
+            name=self.name,
+            region=env.region,
+            subnet_id=Fn.element(vpc.public_subnet_ids, 0),
+            vpc_id=vpc.vpc.id,
+            elastic_ip_allocation_id=vpc.api_address.allocation_id,
+            registry=shared.registry_host,
+            image_repository=API_REPOSITORY,
+            image_tag=env.api.image_tag,
+            image_tag_parameter_name=image_tag_parameter,
+            repository_arn=self.repository_arn,
+            runtime=runtime,
+            api_domain=env.api_domain,
+            certbot_email=ec2.certbot_email,
+            database_security_group_id=database.database.security_group.id,
+            instance_type=ec2.instance_type,
+            root_volume_gb=ec2.root_volume_gb,
+            ssh_public_key=ec2.ssh_public_key,
+            ssh_allowed_cidrs=ec2.ssh_allowed_cidrs,
+        )
+        instance_id = self.instance.instance.id
+        region_flag = f"--region {env.region}"
+        TerraformOutput(
+            self,
+            "public-ip",
+            value=vpc.api_address.public_ip,
+            description=f"{env.api_domain} must resolve here (A record) for the certificate to be issued",
+        )
+        TerraformOutput(self, "instance-id", value=instance_id)
+        TerraformOutput(
+            self, "ssm-session-command", value=f"aws ssm start-session {region_flag} --target {instance_id}"
+        )
+        if ec2.ssh_public_key:
+            TerraformOutput(self, "ssh-command", value=f"ssh ec2-user@{vpc.api_address.public_ip}")
+        TerraformOutput(
+            self,
+            "rollout-command",
+            value=(
+                f"aws ssm send-command {region_flag} --instance-ids {instance_id} --document-name AWS-RunShellScript"
+                " --parameters 'commands=[\"systemctl restart littil-api\"]'"
+            ),
+            description=f"After deploying a new api.image_tag (SSM {image_tag_parameter}): restart the container",
+        )
+        return self.instance.security_group.id

@@ -8,6 +8,7 @@ from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 from stacks.api import ApiStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
+from stacks.maintenance import MaintenanceStack
 from stacks.network import NetworkStack
 from stacks.registry import RegistryStack
 from stacks.state import StateStack
@@ -29,3 +30,4 @@ def add_workload_stacks(app: App, *, env: WorkloadEnvironment, shared: SharedEnv
     network = NetworkStack(app, env=env)
     database = DatabaseStack(app, env=env, network=network.network)
     ApiStack(app, env=env, shared=shared, certificate=certificate, network=network, database=database)
+    MaintenanceStack(app, env=env, shared=shared, network=network, database=database)

@@ -21,7 +21,7 @@ class DatabaseStack(LittilStack):
             "database",
             identifier=physical_name(env.country, env.name, "db").lower(),
             vpc_id=network.vpc.id,
-            subnet_ids=[subnet.id for subnet in network.isolated_subnets],
+            subnet_ids=network.isolated_subnet_ids,
             database_name=database.name,
             engine_version=database.engine_version,
             instance_class=database.instance_class,

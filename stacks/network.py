@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from cdktf import TerraformOutput
 from constructs import Construct
 
-from config.model import WorkloadEnvironment
+from config.model import ApiVariant, WorkloadEnvironment
 from modules.naming import physical_name
 from modules.network import Network
 from stacks.base import LittilStack
@@ -20,4 +21,12 @@ class NetworkStack(LittilStack):
             cidr=env.network.vpc_cidr,
             availability_zones=env.network.availability_zones,
             nat_gateway=env.network.nat_gateway,
+            api_public_address=env.api.variant is ApiVariant.EC2,
         )
+        if self.network.api_address is not None:
+            TerraformOutput(
+                self,
+                "api-public-ip",
+                value=self.network.api_address.public_ip,
+                description=f"Point {env.api_domain} (A record) here before the API instance first boots",
+            )

@@ -51,7 +51,7 @@ class RegistryStack(LittilStack):
             provider_arn=self.github_oidc.arn,
             org=github.org,
             repo=github.repo,
-            policy_arns=[self.api_repository.push_pull.policy.arn],
+            policy_arns=[self.api_repository.push_pull_policy_arn],
         )
 
         for output_id, repository in (("api", self.api_repository), ("maintenance", self.maintenance_repository)):

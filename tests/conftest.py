@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import load_config
-from config.model import AppConfig
+from config.model import ApiVariant, AppConfig
 from tests.tf import Stack, read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +29,7 @@ ENVS_DIR = REPO / "envs"
 SYNTHESES: list[Path] = []
 CLI_LIST: dict[str, subprocess.Popen[str]] = {}
 CLI_LIST_OUTDIR: list[str] = []
+TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
 CLI_SMOKE_TEST = "test_cli.py::test_real_cdktf_cli_lists_every_stack"
 
 
@@ -54,11 +55,44 @@ def stacks(synthesized: Path) -> dict[str, Stack]:
 
 
 @pytest.fixture(scope="session")
-def opt_in_staging(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
-    """Staging's workload stacks with every opt-in on: NAT, a Route53 zone, database TLS, snapshot restore.
+def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
+    """The workload stacks with one switch flipped per environment, nothing else changed.
 
-    A small second app in the same process (the provider import is already paid),
-    so that opt-in branches are tested on real synthesized JSON too.
+    staging: maintenance enabled. production: the API on the ECS variant instead of EC2.
+    Compared with `stacks`, this shows what each switch touches.
+    """
+    from cdktf import App
+
+    from stacks.app import add_workload_stacks
+
+    staging, production = (
+        next(env for env in config.workloads if env.name == name) for name in ("staging", "production")
+    )
+    assert not staging.maintenance.enabled
+    assert production.api.variant is ApiVariant.EC2
+    outdir = tmp_path_factory.mktemp("toggled.out")
+    app = App(outdir=str(outdir), stack_traces=False)
+    add_workload_stacks(
+        app,
+        env=dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
+        shared=config.shared,
+    )
+    add_workload_stacks(
+        app,
+        env=dataclasses.replace(production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS)),
+        shared=config.shared,
+    )
+    app.synth()
+    return read_stacks(outdir)
+
+
+@pytest.fixture(scope="session")
+def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
+    """Workload stacks with every opt-in on, so opt-in branches are tested on real JSON too.
+
+    staging (ECS): NAT, a Route53 zone, database TLS, snapshot restore.
+    production (EC2): an SSH key and two SSH source networks.
+    A small second app in the same process (the provider import is already paid).
     """
     from cdktf import App
 
@@ -73,9 +107,22 @@ def opt_in_staging(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) 
             staging.database, require_secure_transport=True, snapshot_identifier="littil-staging-before-upgrade"
         ),
     )
+    production = next(env for env in config.workloads if env.name == "production")
+    with_ssh = dataclasses.replace(
+        production,
+        api=dataclasses.replace(
+            production.api,
+            ec2=dataclasses.replace(
+                production.api.ec2,
+                ssh_public_key=TEST_SSH_KEY,
+                ssh_allowed_cidrs=("203.0.113.7/32", "2001:db8::/64"),
+            ),
+        ),
+    )
     outdir = tmp_path_factory.mktemp("opt-in.out")
     app = App(outdir=str(outdir), stack_traces=False)
     add_workload_stacks(app, env=opted_in, shared=config.shared)
+    add_workload_stacks(app, env=with_ssh, shared=config.shared)
     app.synth()
     return read_stacks(outdir)
 

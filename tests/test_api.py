@@ -10,9 +10,18 @@ import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
 from modules.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
-from tests.tf import Stack, follow, only, policy_statements, ref, resources
+from tests.tf import Stack, follow, only, policy_statements, ref, resources, subnet_tiers
 
-API_STACKS = ["api-staging", "api-production"]
+EcsApi = tuple[dict[str, Stack], str]
+
+
+@pytest.fixture(params=[("stacks", "api-staging"), ("toggled", "api-production")], ids=["staging", "production-as-ecs"])
+def ecs_api(request: pytest.FixtureRequest) -> EcsApi:
+    """An ECS-variant API stack and the stacks it reads: staging, and production switched to ECS."""
+    source, stack_name = request.param
+    return request.getfixturevalue(source), stack_name
+
+
 ENVIRONMENT = {
     "DATASOURCE_HOST",
     "DATASOURCE_PORT",
@@ -72,10 +81,10 @@ def secret_arn_of(stack: Stack, secret_name: str) -> str:
     return ref("aws_secretsmanager_secret", named(stack, "aws_secretsmanager_secret", secret_name)[0], "arn")
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
 def test_container_web_runs_the_configured_image_on_8080_with_configured_size(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+    config: AppConfig, ecs_api: EcsApi
 ) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     web = container(stack)
@@ -93,10 +102,8 @@ def test_container_web_runs_the_configured_image_on_8080_with_configured_size(
     )
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_environment_carries_settings_and_no_secrets(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_environment_carries_settings_and_no_secrets(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     environment = {item["name"]: item["value"] for item in container(stack)["environment"]}
@@ -118,10 +125,8 @@ def test_environment_carries_settings_and_no_secrets(
     assert environment["QUARKUS_MAILER_FROM"] == f"no-reply@mail.{env.domain}"
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_secrets_come_from_the_right_secret_and_json_key(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_secrets_come_from_the_right_secret_and_json_key(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     secrets = {item["name"]: item["valueFrom"] for item in container(stack)["secrets"]}
@@ -145,22 +150,22 @@ def test_secrets_come_from_the_right_secret_and_json_key(
             assert arn == arns[secret], variable
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
 def test_execution_role_reads_exactly_the_task_secrets_and_pulls_exactly_the_api_image(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+    config: AppConfig, ecs_api: EcsApi
 ) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     (task,) = resources(stack, "aws_ecs_task_definition").values()
     role_name = f"LITTIL-NL-{env.name}-littil-api-execution"
     assert task["execution_role_arn"] == ref("aws_iam_role", named(stack, "aws_iam_role", role_name)[0], "arn")
     statements = {statement["sid"]: statement for statement in role_statements(stack, role_name)}
-    assert set(statements) == {"RegistryLogin", "PullApiImage", "WriteContainerLogs", "ReadApiSecrets"}
+    assert set(statements) == {"RegistryLogin", "PullImage", "WriteContainerLogs", "ReadSecrets"}
     read_by_task = {item["valueFrom"].rsplit(":", 3)[0] for item in container(stack)["secrets"]}
-    assert statements["ReadApiSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
-    assert sorted(statements["ReadApiSecrets"]["resources"]) == sorted(read_by_task)
-    assert statements["PullApiImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
-    assert sorted(statements["PullApiImage"]["actions"]) == sorted(ECR_PULL_ACTIONS)
+    assert statements["ReadSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert sorted(statements["ReadSecrets"]["resources"]) == sorted(read_by_task)
+    assert statements["PullImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
+    assert sorted(statements["PullImage"]["actions"]) == sorted(ECR_PULL_ACTIONS)
     assert statements["RegistryLogin"] == {
         "sid": "RegistryLogin",
         "effect": "Allow",
@@ -172,7 +177,7 @@ def test_execution_role_reads_exactly_the_task_secrets_and_pulls_exactly_the_api
 
 
 def test_no_other_principal_may_read_the_api_secrets(stacks: dict[str, Stack]) -> None:
-    for stack_name in API_STACKS:
+    for stack_name in ("api-staging", "api-production"):
         stack = stacks[stack_name]
         readers = [
             document
@@ -181,13 +186,11 @@ def test_no_other_principal_may_read_the_api_secrets(stacks: dict[str, Stack]) -
             if any(action.startswith("secretsmanager:") for action in statement.get("actions", []))
         ]
         assert len(readers) == 1, readers
-        assert "execution-role" in readers[0]
+        assert "execution-role" in readers[0] or readers[0].startswith("instance_role")
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     statements = {s["sid"]: s for s in role_statements(stack, f"LITTIL-NL-{env.name}-littil-api-task")}
@@ -207,10 +210,8 @@ def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(
     assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_https_listener_uses_the_certificate_stacks_certificate_and_a_tls12_policy(
-    stacks: dict[str, Stack], stack_name: str
-) -> None:
+def test_https_listener_uses_the_certificate_stacks_certificate_and_a_tls12_policy(ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     stack = stacks[stack_name]
     listeners = {listener["port"]: listener for listener in resources(stack, "aws_lb_listener").values()}
     assert set(listeners) == {443, 80}
@@ -236,26 +237,23 @@ def test_https_listener_uses_the_certificate_stacks_certificate_and_a_tls12_poli
     assert (health["path"], health["matcher"], health["unhealthy_threshold"]) == ("/q/health/ready", "200,404", 4)
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_load_balancer_is_internet_facing_in_public_subnets_and_drops_invalid_headers(
-    stacks: dict[str, Stack], stack_name: str
-) -> None:
+def test_load_balancer_is_internet_facing_in_public_subnets_and_drops_invalid_headers(ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     stack = stacks[stack_name]
     _, balancer = only(resources(stack, "aws_lb"))
     assert balancer["internal"] is False
     assert balancer["load_balancer_type"] == "application"
     assert balancer["drop_invalid_header_fields"] is True
-    network_stack = stack_name.replace("api-", "network-")
-    for subnet in balancer["subnets"]:
-        producer, expression = follow(stacks, stack_name, subnet)
-        assert producer == network_stack
-        assert stacks[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"] == "public"
+    assert subnet_tiers(stacks, stack_name, balancer["subnets"]) == (
+        stack_name.replace("api-", "network-"),
+        ["public", "public"],
+    )
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
 def test_service_runs_in_public_subnets_with_public_ip_rolls_back_and_allows_exec(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
+    config: AppConfig, ecs_api: EcsApi
 ) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     _, service = only(resources(stack, "aws_ecs_service"))
@@ -265,11 +263,7 @@ def test_service_runs_in_public_subnets_with_public_ip_rolls_back_and_allows_exe
     assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
     network = service["network_configuration"]
     assert network["assign_public_ip"] is True
-    tiers = set()
-    for subnet in network["subnets"]:
-        producer, expression = follow(stacks, stack_name, subnet)
-        tiers.add(stacks[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"])
-    assert tiers == {"public"}
+    assert subnet_tiers(stacks, stack_name, network["subnets"])[1] == ["public", "public"]
     target_group_name, _ = only(resources(stack, "aws_lb_target_group"))
     assert service["load_balancer"] == [
         {
@@ -280,18 +274,15 @@ def test_service_runs_in_public_subnets_with_public_ip_rolls_back_and_allows_exe
     ]
 
 
-def test_nat_opt_in_moves_tasks_to_private_subnets_without_public_ip(opt_in_staging: dict[str, Stack]) -> None:
-    _, service = only(resources(opt_in_staging["api-staging"], "aws_ecs_service"))
+def test_nat_opt_in_moves_tasks_to_private_subnets_without_public_ip(opt_ins: dict[str, Stack]) -> None:
+    _, service = only(resources(opt_ins["api-staging"], "aws_ecs_service"))
     assert service["network_configuration"]["assign_public_ip"] is False
-    for subnet in service["network_configuration"]["subnets"]:
-        producer, expression = follow(opt_in_staging, "api-staging", subnet)
-        assert opt_in_staging[producer]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"] == "private"
+    subnets = service["network_configuration"]["subnets"]
+    assert subnet_tiers(opt_ins, "api-staging", subnets) == ("network-staging", ["private", "private"])
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_tasks_are_reachable_only_from_the_load_balancer_and_reach_out_only_where_needed(
-    stacks: dict[str, Stack], stack_name: str
-) -> None:
+def test_tasks_are_reachable_only_from_the_load_balancer_and_reach_out_only_where_needed(ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     stack = stacks[stack_name]
     _, service = only(resources(stack, "aws_ecs_service"))
     (task_group,) = service["network_configuration"]["security_groups"]
@@ -336,10 +327,8 @@ def test_no_security_group_opens_anything_but_http_and_https_to_the_world(stacks
     assert opened == 8  # 80 and 443, IPv4 and IPv6, per API load balancer
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_exec_user_may_exec_into_this_cluster_only(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_exec_user_may_exec_into_this_cluster_only(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     cluster = f"LITTIL-NL-{env.name}-littil-api"
@@ -363,8 +352,8 @@ def test_exec_user_may_exec_into_this_cluster_only(
     )
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_ci_redeploy_role_may_only_update_this_service(stacks: dict[str, Stack], stack_name: str) -> None:
+def test_ci_redeploy_role_may_only_update_this_service(ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     stack = stacks[stack_name]
     role_id, _ = named(stack, "aws_iam_role", "LITTIL-NL-api-ecs-redeploy")
     (trust,) = policy_statements(stack, stack["resource"]["aws_iam_role"][role_id]["assume_role_policy"])
@@ -382,10 +371,8 @@ def test_ci_redeploy_role_may_only_update_this_service(stacks: dict[str, Stack],
     assert statement["resources"] == [ref("aws_ecs_service", service_name, "arn")]
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_log_writer_key_reaches_the_task_only_through_its_secret(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_log_writer_key_reaches_the_task_only_through_its_secret(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     group_name, group = named(stack, "aws_cloudwatch_log_group", f"LITTILBackendApiEcsLogs-{env.name}")
@@ -414,10 +401,8 @@ def test_log_writer_key_reaches_the_task_only_through_its_secret(
     )
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_smtp_credentials_may_only_send_as_the_mail_domain(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_smtp_credentials_may_only_send_as_the_mail_domain(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     identity_id, identity = only(resources(stack, "aws_ses_domain_identity"))
@@ -456,8 +441,8 @@ def test_smtp_credentials_may_only_send_as_the_mail_domain(
     assert all(re.search(r"\._domainkey\.mail\.", record) and " CNAME " in record for record in records[1:])
 
 
-def test_mail_dns_records_go_to_route53_when_a_zone_is_configured(opt_in_staging: dict[str, Stack]) -> None:
-    stack = opt_in_staging["api-staging"]
+def test_mail_dns_records_go_to_route53_when_a_zone_is_configured(opt_ins: dict[str, Stack]) -> None:
+    stack = opt_ins["api-staging"]
     records = resources(stack, "aws_route53_record")
     assert {record["zone_id"] for record in records.values()} == {"Z0123456789ABC"}
     assert sorted(record["type"] for record in records.values()) == ["CNAME", "CNAME", "CNAME", "TXT"]
@@ -466,10 +451,8 @@ def test_mail_dns_records_go_to_route53_when_a_zone_is_configured(opt_in_staging
     assert verification["domain"] == ref("aws_ses_domain_identity", identity_id, "domain")
 
 
-@pytest.mark.parametrize("stack_name", API_STACKS)
-def test_oidc_secret_is_an_empty_container_for_operators(
-    stacks: dict[str, Stack], config: AppConfig, stack_name: str
-) -> None:
+def test_oidc_secret_is_an_empty_container_for_operators(config: AppConfig, ecs_api: EcsApi) -> None:
+    stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
     secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/oidc")

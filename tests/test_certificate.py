@@ -32,9 +32,9 @@ def test_without_a_hosted_zone_the_validation_record_is_an_output(stacks: dict[s
 
 
 def test_with_a_hosted_zone_the_record_is_managed_and_consumers_wait_for_validation(
-    opt_in_staging: dict[str, Stack],
+    opt_ins: dict[str, Stack],
 ) -> None:
-    stack = opt_in_staging["certificate-staging"]
+    stack = opt_ins["certificate-staging"]
     certificate_name, _ = only(resources(stack, "aws_acm_certificate"))
     record_name, record = only(resources(stack, "aws_route53_record"))
     options = f"tolist(aws_acm_certificate.{certificate_name}.domain_validation_options).0"

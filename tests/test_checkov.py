@@ -104,12 +104,14 @@ def allowed(finding: tuple[str, str], entry: dict[str, str]) -> bool:
 def test_checkov_finds_nothing_outside_the_allowlist(checkov_findings: dict[str, set[tuple[str, str]]]) -> None:
     entries = load_allowlist()
     unexpected = sorted(f for f in checkov_findings["stacks"] if not any(allowed(f, entry) for entry in entries))
-    assert unexpected == [], "fix these or add them, with a reason, to checkov-allowlist.toml"
+    listing = "\n".join(f"  {check} {resource}" for check, resource in unexpected)
+    assert unexpected == [], f"fix these or add them, with a reason, to checkov-allowlist.toml:\n{listing}"
 
 
 def test_allowlist_has_no_stale_entries(checkov_findings: dict[str, set[tuple[str, str]]]) -> None:
     stale = [entry for entry in load_allowlist() if not any(allowed(f, entry) for f in checkov_findings["stacks"])]
-    assert stale == [], "these allow-list entries match no finding any more: remove them"
+    listing = "\n".join(f"  {entry['check']} {entry['resource']}" for entry in stale)
+    assert stale == [], f"these allow-list entries match no finding any more, remove them:\n{listing}"
 
 
 def test_scan_catches_a_world_open_ssh_group_written_with_cdktf_nulls(

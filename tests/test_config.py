@@ -50,6 +50,7 @@ def test_environments_are_common_defaults_plus_their_own_deltas(config: AppConfi
     assert staging.database.instance_class == production.database.instance_class == "db.t4g.micro"
     assert staging.region == production.region == config.shared.region == "eu-west-1"
     assert staging.api.variant is ApiVariant.ECS
+    assert production.api.variant is ApiVariant.EC2
     assert staging.effective_mail_domain == "mail.staging.littil.org"
     assert staging.api_domain == "api.staging.littil.org"
 
@@ -68,9 +69,10 @@ def test_config_objects_are_frozen(config: AppConfig) -> None:
 
 
 def test_both_api_variants_are_accepted(tmp_path: Path) -> None:
-    loaded = load_config(envs_with(tmp_path, production=PRODUCTION.replace('variant = "ecs"', 'variant = "ec2"')))
+    loaded = load_config(envs_with(tmp_path, production=PRODUCTION.replace('variant = "ec2"', 'variant = "ecs"')))
     production = next(env for env in loaded.workloads if env.name == "production")
-    assert production.api.variant is ApiVariant.EC2
+    assert production.api.variant is ApiVariant.ECS
+    assert next(env for env in loaded.workloads if env.name == "staging").api.variant is ApiVariant.ECS
 
 
 def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
@@ -116,7 +118,7 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="unquoted-account-id",
         ),
         pytest.param(
-            {"production": PRODUCTION.replace('variant = "ecs"', 'variant = "k8s"')},
+            {"production": PRODUCTION.replace('variant = "ec2"', 'variant = "k8s"')},
             "production.hcl",
             "api.variant",
             'expected one of "ecs", "ec2", got "k8s"',

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from config.model import AppConfig
-from tests.tf import Stack, follow, only, ref, resources
+from tests.tf import Stack, follow, only, ref, resources, subnet_tiers
 
 DATABASE_STACKS = ["database-staging", "database-production"]
 
@@ -66,15 +66,9 @@ def test_database_lives_in_the_isolated_subnets_of_its_environment(stacks: dict[
     _, db = instance(stack)
     group_name, group = only(resources(stack, "aws_db_subnet_group"))
     assert db["db_subnet_group_name"] == ref("aws_db_subnet_group", group_name, "name")
-    sources = [follow(stacks, stack_name, subnet) for subnet in group["subnet_ids"]]
-    network_stack = stack_name.replace("database-", "network-")
-    assert {producer for producer, _ in sources} == {network_stack}
-    tiers = {
-        stacks[network_stack]["resource"]["aws_subnet"][expression.split(".")[1]]["tags"]["Tier"]
-        for _, expression in sources
-    }
-    assert tiers == {"isolated"}
-    assert len(sources) == 2
+    network_stack, tiers = subnet_tiers(stacks, stack_name, group["subnet_ids"])
+    assert network_stack == stack_name.replace("database-", "network-")
+    assert tiers == ["isolated", "isolated"]
 
 
 @pytest.mark.parametrize("stack_name", DATABASE_STACKS)
@@ -117,14 +111,25 @@ def test_database_accepts_3306_only_from_the_api_tasks(stacks: dict[str, Stack])
         assert stack_name == f"api-{env_name}"
         assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 3306, 3306)
         assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule  # noqa: PT018
-        (service,) = resources(stacks[stack_name], "aws_ecs_service").values()
-        assert service["network_configuration"]["security_groups"] == [rule["referenced_security_group_id"]]
+        assert rule["referenced_security_group_id"] == api_client_group(stacks[stack_name])
 
 
-def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_in_staging: dict[str, Stack]) -> None:
-    _, group = only(resources(opt_in_staging["database-staging"], "aws_db_parameter_group"))
+def api_client_group(stack: Stack) -> str:
+    """The security group the API's own compute runs in: Fargate tasks, or the instance."""
+    services = resources(stack, "aws_ecs_service")
+    if services:
+        (service,) = services.values()
+        (group,) = service["network_configuration"]["security_groups"]
+    else:
+        (instance,) = resources(stack, "aws_instance").values()
+        (group,) = instance["vpc_security_group_ids"]
+    return str(group)
+
+
+def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_ins: dict[str, Stack]) -> None:
+    _, group = only(resources(opt_ins["database-staging"], "aws_db_parameter_group"))
     assert {"name": "require_secure_transport", "value": "1"} in group["parameter"]
-    (task,) = resources(opt_in_staging["api-staging"], "aws_ecs_task_definition").values()
+    (task,) = resources(opt_ins["api-staging"], "aws_ecs_task_definition").values()
     (container,) = json.loads(task["container_definitions"])
     environment = {item["name"]: item["value"] for item in container["environment"]}
     url = environment["_PROD_QUARKUS_DATASOURCE_JDBC_URL"]
@@ -133,8 +138,8 @@ def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_in_staging: 
     assert environment["DATASOURCE_HOST"] in url
 
 
-def test_restore_from_snapshot_never_replaces_the_database_later(opt_in_staging: dict[str, Stack]) -> None:
-    _, db = instance(opt_in_staging["database-staging"])
+def test_restore_from_snapshot_never_replaces_the_database_later(opt_ins: dict[str, Stack]) -> None:
+    _, db = instance(opt_ins["database-staging"])
     assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
     assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
     assert db["lifecycle"] == {"ignore_changes": ["snapshot_identifier"]}

@@ -81,8 +81,8 @@ def test_default_security_group_is_stripped_of_all_rules(stacks: dict[str, Stack
         assert default["egress"] == []
 
 
-def test_nat_opt_in_adds_private_subnets_routed_through_one_nat_gateway(opt_in_staging: dict[str, Stack]) -> None:
-    stack = opt_in_staging["network-staging"]
+def test_nat_opt_in_adds_private_subnets_routed_through_one_nat_gateway(opt_ins: dict[str, Stack]) -> None:
+    stack = opt_ins["network-staging"]
     tiers = subnets_by_tier(stack)
     assert set(tiers) == {"public", "private", "isolated"}
     nat_name, nat = only(resources(stack, "aws_nat_gateway"))

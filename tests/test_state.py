@@ -18,7 +18,7 @@ def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEn
 
 
 def test_app_has_state_per_environment_the_registry_and_each_workload_component(stacks: dict[str, Stack]) -> None:
-    workload_components = ("certificate", "network", "database", "api")
+    workload_components = ("certificate", "network", "database", "api", "maintenance")
     assert set(stacks) == {
         "registry",
         *(f"state-{env}" for env in ("shared", "staging", "production")),

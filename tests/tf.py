@@ -131,3 +131,31 @@ def body_of(stacks: dict[str, Stack], stack_name: str, expression: str) -> tuple
     assert match, f"not a resource attribute reference: {expression}"
     resource_type, name = match.groups()
     return stack_name, resource_type, name, stacks[stack_name]["resource"][resource_type][name]
+
+
+def subnet_tiers(stacks: dict[str, Stack], stack_name: str, subnets: str | list[str]) -> tuple[str, list[str]]:
+    """(network stack, tier of each subnet) behind a subnet reference of another stack.
+
+    Handles a list of remote subnet ids, one remote list (a network local), and
+    `element(<remote list>, i)`.
+    """
+    values = subnets if isinstance(subnets, list) else [subnets]
+    producers, tiers = set(), []
+    for value in values:
+        element = re.fullmatch(
+            r"\$\{element\((data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+), (\d+)\)\}", value
+        )
+        producer, expression = follow(stacks, stack_name, f"${{{element.group(1)}}}" if element else value)
+        producers.add(producer)
+        refs = [expression]
+        local = re.fullmatch(r"\$\{local\.([\w-]+)\}", expression)
+        if local:
+            refs = stacks[producer]["locals"][local.group(1)]
+            if element:
+                refs = [refs[int(element.group(2))]]
+        for ref_ in refs:
+            match = re.fullmatch(r"\$\{aws_subnet\.([\w-]+)\.id\}", ref_)
+            assert match, ref_
+            tiers.append(stacks[producer]["resource"]["aws_subnet"][match.group(1)]["tags"]["Tier"])
+    (producer,) = producers
+    return producer, tiers

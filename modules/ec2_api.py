@@ -1,0 +1,223 @@
+"""The API on one EC2 instance: Docker, nginx as TLS proxy, Let's Encrypt. The cost-saving variant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
+from cdktf_cdktf_provider_aws.eip_association import EipAssociation
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.instance import (
+    Instance,
+    InstanceCreditSpecification,
+    InstanceMetadataOptions,
+    InstanceRootBlockDevice,
+)
+from cdktf_cdktf_provider_aws.key_pair import KeyPair
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from constructs import Construct
+
+from modules.api_runtime import ApiRuntime
+from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS
+from modules.iam import ServiceRole, allow, arn
+from modules.secrets import SecretKey, secret_arns
+from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+
+# Amazon Linux 2023 (AL2 reached end of life); AWS keeps this public parameter on the newest AMI.
+AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
+BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
+INTERNET_EGRESS_PORTS = {
+    443: "HTTPS: packages, ECR, AWS APIs, Let's Encrypt, OIDC provider, Nominatim",
+    465: "SES SMTP over TLS",
+}
+
+
+def render_boot_script(
+    *,
+    environment: Mapping[str, str],
+    secrets: Mapping[str, SecretKey],
+    region: str,
+    registry: str,
+    image_repository: str,
+    image_tag_parameter: str,
+    api_domain: str,
+    certbot_email: str,
+) -> str:
+    """The cloud-init user data, with Terraform's `${`/`%{` in the script escaped.
+
+    Values (which may be Terraform references) are inserted after escaping, so
+    they still interpolate; the script's own `${...}` reach bash untouched.
+    """
+    script = BOOT_TEMPLATE.read_text().replace("${", "$${").replace("%{", "%%{")
+    values = {
+        "ENVIRONMENT": "\n".join(f"{name}={value}" for name, value in sorted(environment.items())),
+        "SECRETS": "\n".join(f"{name} {key.secret_arn} {key.json_key}" for name, key in sorted(secrets.items())),
+        "REGION": region,
+        "REGISTRY": registry,
+        "IMAGE_REPOSITORY": image_repository,
+        "IMAGE_TAG_PARAMETER": image_tag_parameter,
+        "API_DOMAIN": api_domain,
+        "CERTBOT_EMAIL": certbot_email,
+    }
+    for name, value in values.items():
+        script = script.replace(f"@@{name}@@", value)
+    return script
+
+
+class Ec2Api(Construct):
+    """One Amazon Linux 2023 instance running the API container behind nginx.
+
+    - IMDSv2 only (hop limit 2 so the container can reach it), encrypted gp3
+      root volume, standard CPU credits (no surprise bill), AMI updates never
+      replace it (`ignore_changes`), a changed boot script does.
+    - Security group: 80/443 from anywhere (IPv4 and IPv6), 22 only from
+      `ssh_allowed_cidrs`; out: 443, 465 and the database.
+    - Role: pull exactly `repository_arn`, read exactly the runtime's secrets
+      and the image-tag parameter, SSM Session Manager (the preferred shell).
+    - The image tag lives in the SSM parameter `image_tag_parameter_name`, read
+      at each start of the API: a new tag is rolled out by a restart, not a new instance.
+    - `elastic_ip_allocation_id` (from the network stack) is associated.
+
+    Exposes `instance`, `security_group`, `role`, `image_tag`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        region: str,
+        subnet_id: str,
+        vpc_id: str,
+        elastic_ip_allocation_id: str,
+        registry: str,
+        image_repository: str,
+        image_tag: str,
+        image_tag_parameter_name: str,
+        repository_arn: str,
+        runtime: ApiRuntime,
+        api_domain: str,
+        certbot_email: str,
+        database_security_group_id: str,
+        database_port: int = 3306,
+        instance_type: str = "t3a.micro",
+        root_volume_gb: int = 20,
+        ssh_public_key: str | None = None,
+        ssh_allowed_cidrs: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.image_tag = SsmParameter(
+            self,
+            "image-tag",
+            name=image_tag_parameter_name,
+            type="String",
+            value=image_tag,
+            description="Tag of littil-backend the API instance runs (read at every start)",
+        )
+        self.role = ServiceRole(
+            self,
+            "role",
+            name=name,
+            service="ec2.amazonaws.com",
+            description="API instance: pull its image, read its secrets and tag, SSM sessions",
+            statements=[
+                allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
+                allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullImage"),
+                allow(["secretsmanager:GetSecretValue"], secret_arns(runtime.secrets), sid="ReadSecrets"),
+                allow(["ssm:GetParameter"], [self.image_tag.arn], sid="ReadImageTag"),
+            ],
+            managed_policy_arns=[arn("iam", f"policy/{SSM_CORE_POLICY}", account="aws")],
+        ).role
+        profile = IamInstanceProfile(self, "instance-profile", name=name, role=self.role.name)
+
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=name,
+            description="API instance: HTTP(S) from anywhere, SSH only from configured networks",
+            vpc_id=vpc_id,
+            revoke_rules_on_delete=True,
+        )
+        group = self.security_group.id
+        for port in (443, 80):
+            purpose = "HTTPS from the internet" if port == 443 else "HTTP: redirect and Let's Encrypt validation"
+            allow_in(
+                self,
+                f"in-{port}-ipv4",
+                security_group_id=group,
+                port=port,
+                cidr_ipv4=ANYWHERE_IPV4,
+                description=purpose,
+            )
+            allow_in(
+                self,
+                f"in-{port}-ipv6",
+                security_group_id=group,
+                port=port,
+                cidr_ipv6=ANYWHERE_IPV6,
+                description=purpose,
+            )
+        for index, cidr in enumerate(ssh_allowed_cidrs):
+            ipv6 = ":" in cidr
+            allow_in(
+                self,
+                f"in-ssh-{index}",
+                security_group_id=group,
+                port=22,
+                description="SSH from a configured network",
+                cidr_ipv4=None if ipv6 else cidr,
+                cidr_ipv6=cidr if ipv6 else None,
+            )
+        for port, purpose in INTERNET_EGRESS_PORTS.items():
+            allow_out(
+                self, f"out-{port}", security_group_id=group, port=port, cidr_ipv4=ANYWHERE_IPV4, description=purpose
+            )
+        allow_out(
+            self,
+            "out-database",
+            security_group_id=group,
+            port=database_port,
+            to_security_group_id=database_security_group_id,
+            description="MariaDB",
+        )
+
+        key_pair = KeyPair(self, "key-pair", key_name=name, public_key=ssh_public_key) if ssh_public_key else None
+        ami = DataAwsSsmParameter(self, "ami", name=AL2023_AMI_PARAMETER)
+        self.instance = Instance(
+            self,
+            "instance",
+            ami=ami.insecure_value,  # a public AMI id, not a secret: keep it visible in plans
+            instance_type=instance_type,
+            subnet_id=subnet_id,
+            vpc_security_group_ids=[group],
+            iam_instance_profile=profile.name,
+            key_name=key_pair.key_name if key_pair else None,
+            ebs_optimized=True,
+            monitoring=False,
+            credit_specification=InstanceCreditSpecification(cpu_credits="standard"),
+            metadata_options=InstanceMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2
+            ),
+            root_block_device=InstanceRootBlockDevice(
+                encrypted=True, volume_type="gp3", volume_size=root_volume_gb, delete_on_termination=True
+            ),
+            user_data=render_boot_script(
+                environment=runtime.environment,
+                secrets=runtime.secrets,
+                region=region,
+                registry=registry,
+                image_repository=image_repository,
+                image_tag_parameter=image_tag_parameter_name,
+                api_domain=api_domain,
+                certbot_email=certbot_email,
+            ),
+            user_data_replace_on_change=True,
+            tags={"Name": name},
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),
+        )
+        EipAssociation(self, "address", allocation_id=elastic_ip_allocation_id, instance_id=self.instance.id)

@@ -1,0 +1,254 @@
+"""api-production (EC2 variant): one instance, nginx + Let's Encrypt, the same settings and secrets as ECS."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from config.model import AppConfig
+from tests.conftest import TEST_SSH_KEY
+from tests.tf import Stack, follow, only, policy_statements, ref, resources, subnet_tiers
+
+STACK = "api-production"
+TF_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?:data\.|aws_)[^}]*\}")
+
+
+def instance(stack: Stack) -> tuple[str, dict[str, Any]]:
+    return only(resources(stack, "aws_instance"))
+
+
+def boot_script(stack: Stack) -> str:
+    """The user data as bash will see it: Terraform's escapes undone, references left as written."""
+    return str(instance(stack)[1]["user_data"]).replace("$${", "${").replace("%%{", "%{")
+
+
+def heredoc(script: str, target: str, marker: str) -> str:
+    match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
+    assert match, target
+    return match.group(1)
+
+
+def test_instance_runs_al2023_with_imdsv2_encrypted_root_and_stable_ami(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    stack = stacks[STACK]
+    production = next(env for env in config.workloads if env.name == "production")
+    _, body = instance(stack)
+    ami_name, ami = only(stack["data"]["aws_ssm_parameter"])
+    assert ami["name"] == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    assert body["ami"] == f"${{data.aws_ssm_parameter.{ami_name}.insecure_value}}"
+    assert body["lifecycle"] == {"ignore_changes": ["ami"]}
+    assert body["instance_type"] == production.api.ec2.instance_type == "t3a.micro"
+    assert body["metadata_options"] == {
+        "http_endpoint": "enabled",
+        "http_tokens": "required",
+        "http_put_response_hop_limit": 2,
+    }
+    assert body["root_block_device"]["encrypted"] is True
+    assert body["root_block_device"]["volume_type"] == "gp3"
+    assert body["user_data_replace_on_change"] is True
+    assert "key_name" not in body
+    assert not resources(stack, "aws_key_pair")
+
+
+def test_instance_sits_in_a_public_subnet_on_the_networks_elastic_ip(stacks: dict[str, Stack]) -> None:
+    stack = stacks[STACK]
+    instance_name, body = instance(stack)
+    assert subnet_tiers(stacks, STACK, body["subnet_id"]) == ("network-production", ["public"])
+    _, association = only(resources(stack, "aws_eip_association"))
+    assert association["instance_id"] == ref("aws_instance", instance_name, "id")
+    eip_name, _ = only(resources(stacks["network-production"], "aws_eip"))
+    assert follow(stacks, STACK, association["allocation_id"]) == (
+        "network-production",
+        ref("aws_eip", eip_name, "allocation_id"),
+    )
+    assert follow(stacks, STACK, stack["output"]["public-ip"]["value"]) == (
+        "network-production",
+        ref("aws_eip", eip_name, "public_ip"),
+    )
+    assert stacks["network-production"]["output"]["api-public-ip"]["value"] == ref("aws_eip", eip_name, "public_ip")
+    # No load balancer, no ECS in this variant.
+    assert not resources(stack, "aws_lb")
+    assert not resources(stack, "aws_ecs_service")
+
+
+def test_security_group_opens_http_and_https_to_the_world_and_ssh_to_nobody_by_default(
+    stacks: dict[str, Stack],
+) -> None:
+    stack = stacks[STACK]
+    _, body = instance(stack)
+    (group,) = body["vpc_security_group_ids"]
+    ingress = {
+        (rule["from_port"], rule.get("cidr_ipv4") or rule.get("cidr_ipv6"))
+        for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if rule["security_group_id"] == group
+    }
+    assert ingress == {(443, "0.0.0.0/0"), (443, "::/0"), (80, "0.0.0.0/0"), (80, "::/0")}
+
+
+def test_configured_ssh_key_and_networks_open_port_22_to_exactly_those(opt_ins: dict[str, Stack]) -> None:
+    stack = opt_ins[STACK]
+    _, body = instance(stack)
+    key_name, key = only(resources(stack, "aws_key_pair"))
+    assert key["public_key"] == TEST_SSH_KEY
+    assert body["key_name"] == ref("aws_key_pair", key_name, "key_name")
+    (group,) = body["vpc_security_group_ids"]
+    ssh = {
+        rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
+        for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
+        if rule["security_group_id"] == group and rule["from_port"] == 22
+    }
+    assert ssh == {"203.0.113.7/32", "2001:db8::/64"}
+    assert stack["output"]["ssh-command"]["value"].startswith("ssh ec2-user@${data.terraform_remote_state.")
+
+
+def test_instance_role_pulls_exactly_the_api_image_reads_exactly_its_secrets_and_uses_ssm(
+    stacks: dict[str, Stack],
+) -> None:
+    stack = stacks[STACK]
+    _, body = instance(stack)
+    _, profile = only(resources(stack, "aws_iam_instance_profile"))
+    assert body["iam_instance_profile"].endswith(".name}")
+    role_id = profile["role"].split(".")[1]
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
+    assert set(statements) == {"RegistryLogin", "PullImage", "ReadSecrets", "ReadImageTag"}
+    assert statements["PullImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
+    secret_lines = heredoc(boot_script(stack), "/etc/littil/api-secrets", "SECRETS").splitlines()
+    assert sorted(statements["ReadSecrets"]["resources"]) == sorted({line.split()[1] for line in secret_lines})
+    parameter_name, parameter = only(resources(stack, "aws_ssm_parameter"))
+    assert statements["ReadImageTag"]["resources"] == [ref("aws_ssm_parameter", parameter_name, "arn")]
+    assert parameter["value"] == "1.0.0"
+    (managed,) = [
+        a["policy_arn"]
+        for a in resources(stack, "aws_iam_role_policy_attachment").values()
+        if a["role"] == ref("aws_iam_role", role_id, "name")
+    ]
+    assert managed == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def test_boot_script_gives_the_container_the_same_settings_and_secrets_as_the_ecs_variant(
+    stacks: dict[str, Stack], toggled: dict[str, Stack]
+) -> None:
+    script = boot_script(stacks[STACK])
+    settings = dict(line.split("=", 1) for line in heredoc(script, "/etc/littil/api.env", "SETTINGS").splitlines())
+    secrets = {
+        name: f"{arn}:{key}::"
+        for name, arn, key in (
+            line.split() for line in heredoc(script, "/etc/littil/api-secrets", "SECRETS").splitlines()
+        )
+    }
+    (task,) = resources(toggled["api-production"], "aws_ecs_task_definition").values()
+    (web,) = json.loads(task["container_definitions"])
+    assert settings == {item["name"]: item["value"] for item in web["environment"]}
+    assert secrets == {item["name"]: item["valueFrom"] for item in web["secrets"]}
+    # Nothing secret in the plain settings or anywhere in the user data.
+    assert not any(name in settings for name in secrets)
+
+
+def test_boot_script_is_valid_bash_and_sets_up_tls_proxy_and_renewal(stacks: dict[str, Stack]) -> None:
+    script = boot_script(stacks[STACK])
+    checked = subprocess.run(
+        ["bash", "-n"], input=TF_INTERPOLATION.sub("TF_VALUE", script), text=True, capture_output=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
+    conf = dict(line.split("=", 1) for line in heredoc(script, "/etc/littil/instance.conf", "CONF").splitlines())
+    assert conf["API_DOMAIN"] == "api.littil.org"
+    assert conf["CERTBOT_EMAIL"] == "info@littil.org"
+    assert conf["IMAGE_TAG_PARAMETER"] == "/littil/production/api/image-tag"
+    assert conf["REGISTRY"] == "680278545709.dkr.ecr.eu-west-1.amazonaws.com"
+    nginx = heredoc(script, "/etc/nginx/conf.d/littil-api.conf", "NGINX")
+    assert "proxy_pass http://127.0.0.1:8080;" in nginx
+    assert "ssl_certificate /etc/letsencrypt/live/$API_DOMAIN/fullchain.pem;" in nginx
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in nginx
+    certificate = heredoc(script, "/usr/local/bin/littil-certificate", "CERT")
+    certbot = "certbot certonly --standalone --non-interactive --agree-tos --no-eff-email"
+    assert f'{certbot} -m "$CERTBOT_EMAIL" -d "$API_DOMAIN"' in certificate
+    assert certificate.index("systemctl stop nginx") < certificate.index("certbot certonly")
+    renew = heredoc(script, "/etc/systemd/system/certbot-renew.service", "UNIT")
+    assert '--pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"' in renew
+    assert "systemctl enable --now littil-api.service certbot-renew.timer" in script
+    # The container listens on loopback only; nginx is the only way in.
+    assert "--publish 127.0.0.1:8080:8080" in heredoc(script, "/usr/local/bin/littil-api-start", "START")
+
+
+FAKE_AWS = """#!/bin/bash
+echo "aws $*" >> "$STUB_DIR/calls"
+case "$1 $2" in
+  "ssm get-parameter") echo "2.4.6" ;;
+  "ecr get-login-password") echo "registry-token" ;;
+  "secretsmanager get-secret-value") cat "$STUB_DIR/secret-${4##*:}" ;;
+  *) exit 99 ;;
+esac
+"""
+FAKE_DOCKER = """#!/bin/bash
+echo "docker $1" >> "$STUB_DIR/calls"
+if [ "$1" = login ]; then cat > /dev/null; fi
+if [ "$1" = run ]; then printf '%s\\n' "$@" > "$STUB_DIR/run-args"; env > "$STUB_DIR/run-env"; fi
+"""
+
+
+def test_start_script_passes_secrets_by_environment_never_by_argument_or_file(
+    stacks: dict[str, Stack], tmp_path: Path
+) -> None:
+    script = boot_script(stacks[STACK])
+    start = heredoc(script, "/usr/local/bin/littil-api-start", "START")
+    secret_lines = heredoc(script, "/etc/littil/api-secrets", "SECRETS").splitlines()
+    conf, stubs = tmp_path / "etc", tmp_path / "stubs"
+    conf.mkdir()
+    stubs.mkdir()
+    # The real variable names and JSON keys, with each secret ARN replaced by a local stand-in.
+    documents: dict[str, dict[str, str]] = {}
+    lines: list[str] = []
+    arns = sorted({line.split()[1] for line in secret_lines})
+    for line in secret_lines:
+        variable, arn, key = line.split()
+        stand_in = f"secret{arns.index(arn)}"
+        documents.setdefault(stand_in, {})[key] = f"value-of-{variable}-{len(lines)}"
+        lines.append(f"{variable} arn:aws:secretsmanager:eu-west-1:222222222222:secret:{stand_in} {key}")
+    for stand_in, document in documents.items():
+        (stubs / f"secret-{stand_in}").write_text(json.dumps(document))
+    (conf / "api-secrets").write_text("\n".join(lines) + "\n")
+    (conf / "api.env").write_text(heredoc(script, "/etc/littil/api.env", "SETTINGS") + "\n")
+    (conf / "instance.conf").write_text(heredoc(script, "/etc/littil/instance.conf", "CONF") + "\n")
+    for name, body in (("aws", FAKE_AWS), ("docker", FAKE_DOCKER)):
+        (stubs / name).write_text(body)
+        (stubs / name).chmod(0o755)
+    (stubs / "start").write_text(start)
+
+    result = subprocess.run(
+        ["bash", str(stubs / "start")],
+        env={
+            **os.environ,
+            "PATH": f"{stubs}:{os.environ['PATH']}",
+            "STUB_DIR": str(stubs),
+            "LITTIL_CONF_DIR": str(conf),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+    secret_values = [value for document in documents.values() for value in document.values()]
+    args = (stubs / "run-args").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in (stubs / "run-env").read_text().splitlines() if "=" in line)
+    assert args[-1] == "680278545709.dkr.ecr.eu-west-1.amazonaws.com/littil-backend:2.4.6"
+    for line in lines:
+        variable = line.split()[0]
+        assert args[args.index(variable) - 1] == "--env"
+        assert env[variable].startswith(f"value-of-{variable}-")
+    # The values reached docker through its environment only: not its arguments, not a file.
+    assert not any(value in " ".join(args) for value in secret_values)
+    assert not any(value in path.read_text() for path in conf.iterdir() for value in secret_values)
+    calls = (stubs / "calls").read_text().splitlines()
+    # One read per secret, however many keys the API takes from it.
+    assert sum(call.startswith("aws secretsmanager") for call in calls) == len(documents)
+    assert calls.index("docker pull") < calls.index("docker run")
