@@ -23,7 +23,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test lint format require-stack plan deploy destroy clean
+.PHONY: help install synth test lint format bench review diagram require-stack plan deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,17 @@ format: $(APP_READY) ## Apply ruff's fixes and formatting
 
 test: install lint ## Lint, then the whole test suite (one synthesis, checkov, CLI smoke test)
 	$(VENV)/bin/pytest
+
+ROUNDS ?= 3
+bench: install ## Time synth and the suite against the provider import, alternately: ratios only (ROUNDS=3)
+	$(VENV)/bin/python tools/bench.py $(ROUNDS)
+
+review: $(APP_READY) ## Offline change report against a git revision: make review BASE=origin/main
+	@[ -n "$(BASE)" ] || { echo "BASE is required, e.g. make review BASE=origin/main"; exit 2; }
+	$(VENV)/bin/python tools/review.py $(BASE)
+
+diagram: synth ## Redraw docs/architecture.svg from the synthesized stacks (commit the result)
+	$(VENV)/bin/python tools/diagram.py cdktf.out
 
 require-stack:
 	@[ -n "$(STACK)" ] || { echo "STACK is required, e.g. make $(MAKECMDGOALS) STACK=api-staging (see: npx cdktf list)"; exit 2; }

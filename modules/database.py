@@ -115,8 +115,10 @@ class MariaDb(Construct):
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=["error", "slowquery"],
             snapshot_identifier=snapshot_identifier,
-            # Dropping the snapshot setting after a restore must not replace the database.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier"]),
+            # All three force a new instance, and a restored database takes db_name/username from its
+            # snapshot: setting or dropping `snapshot_identifier` later must never replace the database.
+            # (To restore into an existing environment, replace explicitly: terraform apply -replace=...)
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier", "db_name", "username"]),
         )
         self.secret_arn = self.instance.master_user_secret.get(0).secret_arn
         self.address = self.instance.address

@@ -138,8 +138,14 @@ def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_ins: dict[st
     assert environment["DATASOURCE_HOST"] in url
 
 
-def test_restore_from_snapshot_never_replaces_the_database_later(opt_ins: dict[str, Stack]) -> None:
+def test_restore_from_snapshot_never_replaces_the_database_later(
+    stacks: dict[str, Stack], opt_ins: dict[str, Stack]
+) -> None:
+    # Without a snapshot the same attributes are ignored, so adding one later does not replace either.
+    assert instance(stacks["database-staging"])[1]["lifecycle"] == {
+        "ignore_changes": ["snapshot_identifier", "db_name", "username"]
+    }
     _, db = instance(opt_ins["database-staging"])
     assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
     assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
-    assert db["lifecycle"] == {"ignore_changes": ["snapshot_identifier"]}
+    assert db["lifecycle"] == {"ignore_changes": ["snapshot_identifier", "db_name", "username"]}

@@ -1,0 +1,1 @@
+"""Developer tools: benchmark, offline change report, architecture picture."""

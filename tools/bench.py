@@ -1,0 +1,64 @@
+"""`make bench`: how the app and the test suite compare with the unavoidable floor.
+
+The floor is importing the AWS provider bindings (~20 s on a small machine: every
+resource module plus the jsii assembly). The machine is shared and noisy, so the
+three commands run alternately, round after round, and only ratios to the floor
+of the same round are printed: synth / floor and suite / floor, min/median/max.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+TARGETS = {"synth": 1.25, "suite": 3.0}
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main(rounds: int) -> int:
+    env = dict(os.environ)
+    ratios: dict[str, list[float]] = {name: [] for name in TARGETS}
+    with tempfile.TemporaryDirectory(prefix="littil-bench-") as scratch:
+        commands = {
+            "floor": [PYTHON, "-c", "import cdktf_cdktf_provider_aws"],
+            "synth": [PYTHON, "main.py"],
+            "suite": [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        }
+        for round_number in range(1, rounds + 1):
+            env["CDKTF_OUTDIR"] = str(Path(scratch) / f"cdktf.out.{round_number}")
+            seconds = {name: timed(command, env) for name, command in commands.items()}
+            for name in TARGETS:
+                ratios[name].append(seconds[name] / seconds["floor"])
+            print(
+                f"round {round_number}/{rounds}: synth/floor {ratios['synth'][-1]:.2f}, "
+                f"suite/floor {ratios['suite'][-1]:.2f}",
+                flush=True,
+            )
+    print()
+    within = True
+    for name, target in TARGETS.items():
+        values = ratios[name]
+        ok = statistics.median(values) <= target
+        within &= ok
+        print(
+            f"{name}/floor: min {min(values):.2f}  median {statistics.median(values):.2f}  max {max(values):.2f}"
+            f"  (target <= {target}: {'ok' if ok else 'OVER'})"
+        )
+    print("floor = python -c 'import cdktf_cdktf_provider_aws'; synth = every stack (make synth); suite = pytest")
+    return 0 if within else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
