@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+from tests.conftest import REPO
 from tests.tf import Stack, only, resources
 from tools.review import compare, render
 
@@ -105,3 +110,41 @@ def test_a_task_definition_change_is_a_new_revision_not_a_destroy_of_data(stacks
     report = report_for(stacks, after, "api-staging")
     assert report.replaced == {f"aws_ecs_task_definition.{name}": ["cpu"]}
     assert report.destructive == []
+
+
+FAKE_MAIN = """import os, pathlib, shutil
+out = pathlib.Path(os.environ["CDKTF_OUTDIR"]) / "stacks" / "database-staging"
+out.mkdir(parents=True)
+shutil.copy("database-staging.json", out / "cdk.tf.json")
+"""
+
+
+def test_review_compares_two_git_revisions_and_exits_2_on_a_database_replacement(
+    stacks: dict[str, Stack], tmp_path: Path
+) -> None:
+    """The git plumbing of `make review` on a scratch repository whose `main.py` emits real synthesized JSON."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text(FAKE_MAIN)
+    (repo / "database-staging.json").write_text(json.dumps(stacks["database-staging"]))
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    subprocess.run([*git, "init", "--quiet"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "before"], cwd=repo, check=True)
+    after, database = revision(stacks, "database-staging")
+    name, instance = only(database["resource"][DB])
+    instance["engine"] = "mysql"
+    (repo / "database-staging.json").write_text(json.dumps(after["database-staging"]))
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "review.py"), "--repo", str(repo), "HEAD"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"!!! REPLACE {DB}.{name}: loses the database" in result.stdout
+    assert f"-/+ {DB}.{name}  (forced by engine)" in result.stdout
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True)
+    assert len(worktrees.stdout.splitlines()) == 1  # the temporary worktree is gone again

@@ -216,18 +216,20 @@ def synthesize(source: Path, outdir: Path) -> subprocess.Popen[bytes]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="git revision to compare the working tree with, e.g. origin/main or HEAD~1")
-    base = parser.parse_args().base
+    parser.add_argument("--repo", type=Path, default=REPO, help="the git work tree holding main.py (default: this one)")
+    arguments = parser.parse_args()
+    base, repo = arguments.base, arguments.repo.resolve()
     with tempfile.TemporaryDirectory(prefix="littil-review-") as scratch:
         worktree, before_out, after_out = Path(scratch) / "base", Path(scratch) / "before", Path(scratch) / "after"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(worktree), base], cwd=REPO, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(worktree), base], cwd=repo, check=True)
         try:
             # Both syntheses at once: each is mostly the provider import, one core each.
-            jobs = [synthesize(worktree, before_out), synthesize(REPO, after_out)]
+            jobs = [synthesize(worktree, before_out), synthesize(repo, after_out)]
             if any(job.wait() != 0 for job in jobs):
                 print("review: synthesis failed (see above)", file=sys.stderr)
                 return 1
         finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=REPO, check=False)
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=repo, check=False)
         before, after = read_stacks(before_out), read_stacks(after_out)
     reports = compare(before, after)
     print(f"Changes from {base} to the working tree, per stack:\n")
