@@ -77,6 +77,23 @@ def group_statements(stack: Stack, policy_name: str) -> list[dict[str, Any]]:
     return policy_statements(stack, policy["policy"])
 
 
+def access_key_of(stack: Stack, user_id: str) -> str:
+    """Logical id of the one access key of a user."""
+    keys = resources(stack, "aws_iam_access_key").items()
+    return only({key: body for key, body in keys if body["user"] == ref("aws_iam_user", user_id, "name")})[0]
+
+
+def secret_value_of(stack: Stack, secret_name: str) -> str:
+    """The `secret_string` Terraform writes into the secret named `secret_name`."""
+    secret_id, _ = named(stack, "aws_secretsmanager_secret", secret_name)
+    versions = resources(stack, "aws_secretsmanager_secret_version").items()
+    return str(
+        only({k: v for k, v in versions if v["secret_id"] == ref("aws_secretsmanager_secret", secret_id, "id")})[1][
+            "secret_string"
+        ]
+    )
+
+
 def secret_arn_of(stack: Stack, secret_name: str) -> str:
     return ref("aws_secretsmanager_secret", named(stack, "aws_secretsmanager_secret", secret_name)[0], "arn")
 
@@ -382,20 +399,8 @@ def test_log_writer_key_reaches_the_task_only_through_its_secret(config: AppConf
     assert statement["resources"] == [arn, f"{arn}:*"]
     assert sorted(statement["actions"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
     user_id, _ = named(stack, "aws_iam_user", f"LITTIL-NL-{env.name}-littil-api-CloudWatch-User")
-    key_id, _ = only(
-        {
-            k: v
-            for k, v in resources(stack, "aws_iam_access_key").items()
-            if v["user"] == ref("aws_iam_user", user_id, "name")
-        }
-    )
-    secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/cloudwatch")
-    (version,) = [
-        v
-        for v in resources(stack, "aws_secretsmanager_secret_version").values()
-        if v["secret_id"] == ref("aws_secretsmanager_secret", secret_id, "id")
-    ]
-    assert version["secret_string"] == (
+    key_id = access_key_of(stack, user_id)
+    assert secret_value_of(stack, f"littil/backend/{env.name}/cloudwatch") == (
         f'${{jsonencode({{"accessKeyId" = aws_iam_access_key.{key_id}.id, '
         f'"secretAccessKey" = aws_iam_access_key.{key_id}.secret}})}}'
     )
@@ -413,20 +418,8 @@ def test_smtp_credentials_may_only_send_as_the_mail_domain(config: AppConfig, ec
     assert statement["actions"] == ["ses:SendRawEmail"]
     assert statement["resources"] == [ref("aws_ses_domain_identity", identity_id, "arn")]
     user_id, _ = named(stack, "aws_iam_user", f"LITTIL-NL-{env.name}-littil-api-SMTP-User")
-    key_id, _ = only(
-        {
-            k: v
-            for k, v in resources(stack, "aws_iam_access_key").items()
-            if v["user"] == ref("aws_iam_user", user_id, "name")
-        }
-    )
-    secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/smtp")
-    (version,) = [
-        v
-        for v in resources(stack, "aws_secretsmanager_secret_version").values()
-        if v["secret_id"] == ref("aws_secretsmanager_secret", secret_id, "id")
-    ]
-    assert version["secret_string"] == (
+    key_id = access_key_of(stack, user_id)
+    assert secret_value_of(stack, f"littil/backend/{env.name}/smtp") == (
         f'${{jsonencode({{"smtpHost" = "email-smtp.{env.region}.amazonaws.com", '
         f'"smtpUsername" = aws_iam_access_key.{key_id}.id, '
         f'"smtpPassword" = aws_iam_access_key.{key_id}.ses_smtp_password_v4}})}}'
