@@ -46,3 +46,16 @@ def test_enabling_maintenance_changes_no_other_stack(stacks: dict[str, Stack], t
     assert not resources(stacks["maintenance-staging"], "aws_ecs_service")
     for component in ("certificate", "network", "database", "api"):
         assert toggled[f"{component}-staging"] == stacks[f"{component}-staging"], component
+
+
+def test_switching_the_api_variant_changes_no_certificate_resource(
+    stacks: dict[str, Stack], toggled: dict[str, Stack]
+) -> None:
+    # Only the ECS variant's listener reads the ACM certificate, so certificate-<env> gains or loses the
+    # output that carries its ARN to api-<env>; its resources stay exactly as they are.
+    before, after = stacks["certificate-production"], toggled["certificate-production"]
+    assert before["resource"] == after["resource"]
+    assert set(after["output"]) - set(before["output"]) == {
+        name for name in after["output"] if name.startswith("cross-stack-output-aws_acm_certificate")
+    }
+    assert len(set(after["output"]) - set(before["output"])) == 1
