@@ -2,8 +2,8 @@
 
 Both variants share logging, SES SMTP credentials, the OIDC secret and the same
 runtime settings and secrets; the ECS variant adds ECS Exec access and a CI
-redeploy role. Switching variants changes this stack (and the Elastic IP in
-network-<env>) only.
+redeploy role. Switching variants changes this stack, the Elastic IP in
+network-<env> and one output of certificate-<env> (tests/test_safety.py).
 """
 
 from __future__ import annotations
