@@ -68,14 +68,14 @@ test: install lint ## Lint, then the whole test suite (one synthesis, checkov, C
 
 ROUNDS ?= 3
 bench: install ## Time synth and the suite against the provider import, alternately: ratios only (ROUNDS=3)
-	$(VENV)/bin/python tools/bench.py $(ROUNDS)
+	$(VENV)/bin/python -m tools.bench $(ROUNDS)
 
 review: $(APP_READY) ## Offline change report against a git revision: make review BASE=origin/main
 	@[ -n "$(BASE)" ] || { echo "BASE is required, e.g. make review BASE=origin/main"; exit 2; }
-	$(VENV)/bin/python tools/review.py $(BASE)
+	$(VENV)/bin/python -m tools.review $(BASE)
 
 diagram: synth ## Redraw docs/architecture.svg from the synthesized stacks (commit the result)
-	$(VENV)/bin/python tools/diagram.py cdktf.out
+	$(VENV)/bin/python -m tools.diagram cdktf.out
 
 require-stack:
 	@[ -n "$(STACK)" ] || { echo "STACK is required, e.g. make $(MAKECMDGOALS) STACK=api-staging (see: npx cdktf list)"; exit 2; }

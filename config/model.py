@@ -181,6 +181,13 @@ class AppConfig:
     shared: SharedEnvironment
     workloads: tuple[WorkloadEnvironment, ...]
 
+    def workload(self, name: str) -> WorkloadEnvironment:
+        """The workload environment from `envs/<name>.hcl`."""
+        for env in self.workloads:
+            if env.name == name:
+                return env
+        raise KeyError(f"no workload environment {name!r}")
+
     @property
     def pull_account_ids(self) -> tuple[str, ...]:
         """Workload accounts allowed to pull images from the shared registry."""

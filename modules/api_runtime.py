@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from modules.secrets import SecretKey
 
 CONTAINER_PORT = 8080
+# Where the API must reach on the internet, whatever runs it: HTTPS (the OIDC provider, Nominatim,
+# ECR, AWS APIs; on EC2 also packages and Let's Encrypt) and SES SMTP over TLS.
+INTERNET_EGRESS_PORTS = {443: "HTTPS: OIDC provider, Nominatim, ECR, AWS APIs", 465: "SES SMTP over TLS"}
 HEALTH_CHECK_PATH = "/q/health/ready"
 # Secret names of values people provide (created empty; operators put the value).
 OIDC_SECRET_KEYS = {

@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from modules.api_runtime import ApiRuntime
+from modules.api_runtime import INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS
 from modules.iam import ServiceRole, allow, arn
 from modules.secrets import SecretKey, secret_arns
@@ -30,10 +30,6 @@ from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
-INTERNET_EGRESS_PORTS = {
-    443: "HTTPS: packages, ECR, AWS APIs, Let's Encrypt, OIDC provider, Nominatim",
-    465: "SES SMTP over TLS",
-}
 
 
 def render_boot_script(

@@ -17,15 +17,13 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGrou
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
-from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, ApiRuntime
+from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.fargate_task import ExecCluster, FargateTask
 from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
 
 CONTAINER_NAME = "web"  # what operators pass to `aws ecs execute-command --container`
 # TLS 1.2 and 1.3 only, forward secrecy.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-# Where the API's tasks must reach: HTTPS (Auth0, Nominatim, ECR, AWS APIs) and SES SMTP over TLS.
-INTERNET_EGRESS_PORTS = {443: "HTTPS: OIDC provider, Nominatim, ECR, AWS APIs", 465: "SES SMTP over TLS"}
 
 
 class FargateApi(Construct):

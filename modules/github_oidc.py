@@ -8,12 +8,10 @@ from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import DataAw
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocumentStatement
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from modules.aws_actions import GITHUB_OIDC_HOST, STS_AUDIENCE
-from modules.iam import github_actions_trust, policy_document
+from modules.iam import github_actions_trust, grant
 
 
 class GithubOidcProvider(Construct):
@@ -61,9 +59,4 @@ class GithubActionsRole(Construct):
             assume_role_policy=trust.json,
             max_session_duration=max_session_seconds,
         )
-        for index, policy_arn in enumerate(policy_arns):
-            IamRolePolicyAttachment(self, f"policy-{index}", role=self.role.name, policy_arn=policy_arn)
-        if statements:
-            IamRolePolicy(
-                self, "inline-policy", role=self.role.id, policy=policy_document(self, "permissions", statements).json
-            )
+        grant(self, self.role, statements=statements, managed_policy_arns=policy_arns)

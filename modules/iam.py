@@ -121,9 +121,21 @@ class ServiceRole(Construct):
             description=description,
             assume_role_policy=service_trust(self, "trust", service).json,
         )
-        IamRolePolicy(self, "policy", role=self.role.id, policy=policy_document(self, "document", statements).json)
-        for index, policy_arn in enumerate(managed_policy_arns):
-            IamRolePolicyAttachment(self, f"managed-{index}", role=self.role.name, policy_arn=policy_arn)
+        grant(self, self.role, statements=statements, managed_policy_arns=managed_policy_arns)
+
+
+def grant(
+    scope: Construct,
+    role: IamRole,
+    *,
+    statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
+    managed_policy_arns: Sequence[str] = (),
+) -> None:
+    """Give a role its permissions: one inline policy from `statements`, plus managed policies."""
+    if statements:
+        IamRolePolicy(scope, "policy", role=role.id, policy=policy_document(scope, "document", statements).json)
+    for index, policy_arn in enumerate(managed_policy_arns):
+        IamRolePolicyAttachment(scope, f"managed-{index}", role=role.name, policy_arn=policy_arn)
 
 
 class PolicyUser(Construct):

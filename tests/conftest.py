@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from config.loader import load_config
-from config.model import ApiVariant, AppConfig
-from tests.tf import Stack, read_stacks
+from config.model import ApiVariant, AppConfig, SharedEnvironment, WorkloadEnvironment
+from tests.tf import Stack
+from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
 ENVS_DIR = REPO / "envs"
@@ -61,29 +62,15 @@ def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
     staging: maintenance enabled. production: the API on the ECS variant instead of EC2.
     Compared with `stacks`, this shows what each switch touches.
     """
-    from cdktf import App
-
-    from stacks.app import add_workload_stacks
-
-    staging, production = (
-        next(env for env in config.workloads if env.name == name) for name in ("staging", "production")
-    )
+    staging, production = (config.workload(name) for name in ("staging", "production"))
     assert not staging.maintenance.enabled
     assert production.api.variant is ApiVariant.EC2
-    outdir = tmp_path_factory.mktemp("toggled.out")
-    app = App(outdir=str(outdir), stack_traces=False)
-    add_workload_stacks(
-        app,
-        env=dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
-        shared=config.shared,
+    return synthesize_workloads(
+        tmp_path_factory.mktemp("toggled.out"),
+        config.shared,
+        dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
+        dataclasses.replace(production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS)),
     )
-    add_workload_stacks(
-        app,
-        env=dataclasses.replace(production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS)),
-        shared=config.shared,
-    )
-    app.synth()
-    return read_stacks(outdir)
 
 
 @pytest.fixture(scope="session")
@@ -92,13 +79,8 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
 
     staging (ECS): NAT, a Route53 zone, database TLS, snapshot restore.
     production (EC2): an SSH key and two SSH source networks.
-    A small second app in the same process (the provider import is already paid).
     """
-    from cdktf import App
-
-    from stacks.app import add_workload_stacks
-
-    staging = next(env for env in config.workloads if env.name == "staging")
+    staging = config.workload("staging")
     opted_in = dataclasses.replace(
         staging,
         route53_zone_id="Z0123456789ABC",
@@ -107,7 +89,7 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
             staging.database, require_secure_transport=True, snapshot_identifier="littil-staging-before-upgrade"
         ),
     )
-    production = next(env for env in config.workloads if env.name == "production")
+    production = config.workload("production")
     with_ssh = dataclasses.replace(
         production,
         api=dataclasses.replace(
@@ -119,10 +101,18 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
             ),
         ),
     )
-    outdir = tmp_path_factory.mktemp("opt-in.out")
+    return synthesize_workloads(tmp_path_factory.mktemp("opt-in.out"), config.shared, opted_in, with_ssh)
+
+
+def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: WorkloadEnvironment) -> dict[str, Stack]:
+    """A small second app of workload stacks in this process: the provider import is already paid."""
+    from cdktf import App
+
+    from stacks.app import add_workload_stacks
+
     app = App(outdir=str(outdir), stack_traces=False)
-    add_workload_stacks(app, env=opted_in, shared=config.shared)
-    add_workload_stacks(app, env=with_ssh, shared=config.shared)
+    for env in envs:
+        add_workload_stacks(app, env=env, shared=shared)
     app.synth()
     return read_stacks(outdir)
 

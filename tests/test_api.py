@@ -51,7 +51,7 @@ SECRETS = {
 
 
 def env_named(config: AppConfig, stack_name: str) -> WorkloadEnvironment:
-    return next(env for env in config.workloads if env.name == stack_name.split("-", 1)[1])
+    return config.workload(stack_name.split("-", 1)[1])
 
 
 def container(stack: Stack) -> dict[str, Any]:

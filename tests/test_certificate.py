@@ -12,7 +12,7 @@ from tests.tf import Stack, only, ref, resources
 def test_certificate_covers_the_api_host_and_is_replaced_before_destroyed(
     stacks: dict[str, Stack], config: AppConfig, env_name: str
 ) -> None:
-    env = next(env for env in config.workloads if env.name == env_name)
+    env = config.workload(env_name)
     stack = stacks[f"certificate-{env_name}"]
     _, certificate = only(resources(stack, "aws_acm_certificate"))
     assert certificate["domain_name"] == f"api.{env.domain}"

@@ -36,9 +36,7 @@ def load_error(tmp_path: Path, **files: str) -> ConfigError:
 
 
 def test_environments_are_common_defaults_plus_their_own_deltas(config: AppConfig) -> None:
-    staging, production = (
-        next(env for env in config.workloads if env.name == name) for name in ("staging", "production")
-    )
+    staging, production = (config.workload(name) for name in ("staging", "production"))
     # Each file states only its differences ...
     assert (staging.domain, production.domain) == ("staging.littil.org", "littil.org")
     assert (staging.cors_origin, production.cors_origin) == ("https://staging.littil.org", "https://www.littil.org")
@@ -70,15 +68,15 @@ def test_config_objects_are_frozen(config: AppConfig) -> None:
 
 def test_both_api_variants_are_accepted(tmp_path: Path) -> None:
     loaded = load_config(envs_with(tmp_path, production=PRODUCTION.replace('variant = "ec2"', 'variant = "ecs"')))
-    production = next(env for env in loaded.workloads if env.name == "production")
+    production = loaded.workload("production")
     assert production.api.variant is ApiVariant.ECS
-    assert next(env for env in loaded.workloads if env.name == "staging").api.variant is ApiVariant.ECS
+    assert loaded.workload("staging").api.variant is ApiVariant.ECS
 
 
 def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
     extra = 'account_id = "333333333333"\ndomain = "test.littil.org"\ncors_origin = "https://test.littil.org"\n'
     loaded = load_config(envs_with(tmp_path, acceptance=extra))
-    acceptance = next(env for env in loaded.workloads if env.name == "acceptance")
+    acceptance = loaded.workload("acceptance")
     assert acceptance.database.engine_version == "10.11"
     assert "333333333333" in loaded.pull_account_ids
 

@@ -20,7 +20,7 @@ def instance(stack: Stack) -> tuple[str, dict[str, object]]:
 def test_database_follows_config_and_is_private_encrypted_and_backed_up(
     stacks: dict[str, Stack], config: AppConfig, env_name: str
 ) -> None:
-    env = next(env for env in config.workloads if env.name == env_name)
+    env = config.workload(env_name)
     database = env.database
     _, db = instance(stacks[f"database-{env_name}"])
     assert (db["engine"], db["engine_version"], db["instance_class"]) == (

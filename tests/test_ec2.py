@@ -36,7 +36,7 @@ def test_instance_runs_al2023_with_imdsv2_encrypted_root_and_stable_ami(
     stacks: dict[str, Stack], config: AppConfig
 ) -> None:
     stack = stacks[STACK]
-    production = next(env for env in config.workloads if env.name == "production")
+    production = config.workload("production")
     _, body = instance(stack)
     ami_name, ami = only(stack["data"]["aws_ssm_parameter"])
     assert ami["name"] == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"

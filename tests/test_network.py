@@ -31,7 +31,7 @@ def route_table_of(stack: Stack, subnet_name: str) -> str:
 def test_vpc_has_public_and_isolated_subnets_in_each_configured_zone(
     stacks: dict[str, Stack], config: AppConfig, env_name: str
 ) -> None:
-    env = next(env for env in config.workloads if env.name == env_name)
+    env = config.workload(env_name)
     stack = stacks[f"network-{env_name}"]
     vpc_name, vpc = only(resources(stack, "aws_vpc"))
     assert vpc["cidr_block"] == env.network.vpc_cidr

@@ -137,7 +137,8 @@ def test_review_compares_two_git_revisions_and_exits_2_on_a_database_replacement
     (repo / "database-staging.json").write_text(json.dumps(after["database-staging"]))
 
     result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "review.py"), "--repo", str(repo), "HEAD"],
+        [sys.executable, "-m", "tools.review", "--repo", str(repo), "HEAD"],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,

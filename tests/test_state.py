@@ -115,7 +115,7 @@ def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -
 
     from stacks.state import StateStack
 
-    staging = next(env for env in config.workloads if env.name == "staging")
+    staging = config.workload("staging")
     migrated = dataclasses.replace(staging, state=dataclasses.replace(staging.state, store_own_state_in_bucket=True))
     stack = json.loads(Testing.synth(StateStack(Testing.app(), env=migrated)))
     bucket = only(resources(stack, "aws_s3_bucket"))[1]["bucket"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 Stack = dict[str, Any]
@@ -14,11 +12,6 @@ REFERENCE = re.compile(
     r"(?<![\w.\"-])(?:(data)\.([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)|(var|local)\.([A-Za-z_][\w-]*)"
     r"|([a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*))"
 )
-
-
-def read_stacks(outdir: Path) -> dict[str, Stack]:
-    """Every synthesized stack under a cdktf.out directory, by stack name."""
-    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
 def resources(stack: Stack, resource_type: str) -> dict[str, dict[str, Any]]:

@@ -7,12 +7,13 @@ is out of date; `make diagram` redraws it.
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "docs" / "architecture.svg"
@@ -138,10 +139,6 @@ def render(stacks: dict[str, dict[str, Any]]) -> str:
         " (deploy the one pointed from first)</text>\n"
     )
     return header + "\n".join(parts) + "\n" + legend + "</svg>\n"
-
-
-def read_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
 def main(outdir: Path) -> int:

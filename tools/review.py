@@ -15,7 +15,6 @@ the real account (`make plan STACK=...`) remains the final word.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -201,10 +202,6 @@ def render(reports: list[StackReport], before: dict[str, Any], after: dict[str, 
     else:
         lines.append("No stateful resource is destroyed or replaced. Confirm with make plan STACK=<stack>.")
     return "\n".join(lines)
-
-
-def read_stacks(outdir: Path) -> dict[str, dict[str, Any]]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
 
 
 def synthesize(source: Path, outdir: Path) -> subprocess.Popen[bytes]:
