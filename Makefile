@@ -23,7 +23,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test lint format bench review diagram require-stack plan deploy destroy clean
+.PHONY: help install synth test lint format bench review diagram require-stack require-stack-or-env plan deploy destroy output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,7 +48,8 @@ $(NODE_READY): package-lock.json
 
 install: $(APP_READY) $(CHECKOV_READY) $(NODE_READY) ## Install Python (pipenv), checkov and the CDKTF CLI from the lock files
 
-synth: $(APP_READY) ## Write every stack to cdktf.out/ (replaced only when synthesis succeeds)
+# The CLI comes along so that `npx cdktf ...` works right after `make synth`.
+synth: $(APP_READY) $(NODE_READY) ## Write every stack to cdktf.out/ (replaced only when synthesis succeeds)
 	@rm -rf cdktf.out.partial
 	CDKTF_OUTDIR=cdktf.out.partial $(VENV)/bin/python main.py || { rm -rf cdktf.out.partial; exit 1; }
 	@rm -rf cdktf.out && mv cdktf.out.partial cdktf.out
@@ -80,14 +81,28 @@ diagram: synth ## Redraw docs/architecture.svg from the synthesized stacks (comm
 require-stack:
 	@[ -n "$(STACK)" ] || { echo "STACK is required, e.g. make $(MAKECMDGOALS) STACK=api-staging (see: npx cdktf list)"; exit 2; }
 
-plan: require-stack $(APP_READY) $(NODE_READY) ## Review a stack's changes against AWS: make plan STACK=network-staging
-	$(CDKTF) diff $(STACK)
+# Each command works on what `make synth` just wrote (--skip-synth). One stack at a time, its
+# dependencies already deployed: cdktf's own check would insist they are part of the same run.
+plan: require-stack synth ## Review a stack's changes against AWS: make plan STACK=network-staging
+	$(CDKTF) diff --skip-synth $(STACK)
 
-deploy: require-stack $(APP_READY) $(NODE_READY) ## Deploy a stack (asks before applying): make deploy STACK=registry
-	$(CDKTF) deploy $(STACK)
+require-stack-or-env:
+	@[ -n "$(STACK)$(ENV)" ] || { echo "STACK or ENV is required, e.g. make deploy STACK=api-staging or make deploy ENV=staging"; exit 2; }
 
-destroy: require-stack $(APP_READY) $(NODE_READY) ## Destroy a stack (asks first): make destroy STACK=maintenance-staging
-	$(CDKTF) destroy $(STACK)
+deploy: require-stack-or-env synth ## Deploy (asks before applying): make deploy STACK=api-staging, or ENV=staging for all of one environment
+	@if [ -n "$(ENV)" ]; then \
+	  stacks=$$($(VENV)/bin/python -m tools.stacks cdktf.out "$(ENV)") || exit 2; \
+	else stacks="$(STACK)"; fi; \
+	for stack in $$stacks; do \
+	  echo "== $$stack"; \
+	  $(CDKTF) deploy --skip-synth --ignore-missing-stack-dependencies "$$stack" || exit 1; \
+	done
+
+destroy: require-stack synth ## Destroy a stack (asks first; refuses while another stack reads it): make destroy STACK=maintenance-staging
+	$(CDKTF) destroy --skip-synth $(STACK)
+
+output: require-stack synth ## Print a deployed stack's outputs: make output STACK=api-staging
+	$(CDKTF) output --skip-synth $(STACK)
 
 clean: ## Remove generated output (not the installed tools)
 	rm -rf cdktf.out cdktf.out.partial .pytest_cache .mypy_cache .ruff_cache

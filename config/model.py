@@ -28,6 +28,7 @@ DomainName = Annotated[str, rules.domain_name]
 HttpsOrigin = Annotated[str, rules.https_origin]
 VpcCidr = Annotated[str, rules.vpc_cidr]
 ImageTag = Annotated[str, rules.image_tag]
+ReleaseTag = Annotated[str, rules.image_tag, rules.release_tag]
 GithubName = Annotated[str, rules.github_name]
 PositiveInt = Annotated[int, rules.positive]
 AvailabilityZone = Annotated[str, rules.availability_zone]
@@ -109,7 +110,7 @@ class Ec2ApiConfig:
 @dataclass(frozen=True)
 class ApiConfig:
     variant: ApiVariant
-    image_tag: ImageTag
+    image_tag: ReleaseTag
     log_retention_days: Annotated[int, rules.log_retention]
     ecs: EcsApiConfig
     ec2: Ec2ApiConfig
@@ -118,7 +119,7 @@ class ApiConfig:
 @dataclass(frozen=True)
 class MaintenanceConfig:
     enabled: bool
-    image_tag: ImageTag
+    image_tag: ReleaseTag
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,10 @@ class SharedEnvironment:
     state: StateConfig
     github: GithubConfig
     registry: RegistryConfig
+
+    @property
+    def has_placeholder_account(self) -> bool:
+        return rules.is_placeholder_account_id(self.account_id)
 
     @property
     def registry_host(self) -> str:
@@ -162,6 +167,10 @@ class WorkloadEnvironment:
     route53_zone_id: Annotated[str, rules.hosted_zone_id] | None = None
 
     @property
+    def has_placeholder_account(self) -> bool:
+        return rules.is_placeholder_account_id(self.account_id)
+
+    @property
     def api_domain(self) -> str:
         return f"api.{self.domain}"
 
@@ -190,8 +199,14 @@ class AppConfig:
 
     @property
     def pull_account_ids(self) -> tuple[str, ...]:
-        """Workload accounts allowed to pull images from the shared registry."""
-        return tuple(sorted({env.account_id for env in self.workloads} - {self.shared.account_id}))
+        """Workload accounts allowed to pull images from the shared registry (placeholders never are)."""
+        real = {env.account_id for env in self.workloads if not env.has_placeholder_account}
+        return tuple(sorted(real - {self.shared.account_id}))
+
+    @property
+    def placeholder_environments(self) -> tuple[SharedEnvironment | WorkloadEnvironment, ...]:
+        """Environments whose `account_id` still stands in for the real one."""
+        return tuple(env for env in self.environments if env.has_placeholder_account)
 
     @property
     def environments(self) -> tuple[SharedEnvironment | WorkloadEnvironment, ...]:

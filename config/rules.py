@@ -24,10 +24,26 @@ def _matches(pattern: str, expected: str) -> Callable[[str], str | None]:
 
 
 account_id = _matches(r"\d{12}", "a 12-digit AWS account id in quotes")
+# Ids that stand in for a real account until someone fills it in: one digit twelve times, and
+# the examples of AWS's documentation. Accepted (synth and tests work), never granted anything.
+_EXAMPLE_ACCOUNT_IDS = frozenset({"123456789012", "111122223333", "444455556666", "777788889999"})
+
+
+def is_placeholder_account_id(value: str) -> bool:
+    return len(set(value)) == 1 or value in _EXAMPLE_ACCOUNT_IDS
+
+
 region = _matches(r"[a-z]{2}(-gov)?-[a-z]+-\d", 'an AWS region such as "eu-west-1"')
 availability_zone = _matches(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", 'an availability zone such as "eu-west-1a"')
 country_code = _matches(r"[A-Z]{2}", 'a two-letter upper-case country code such as "NL"')
 image_tag = _matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "a container image tag")
+
+
+def release_tag(value: str) -> str | None:
+    """A tag to run: `latest` moves with every build of the application's main branch."""
+    return 'a fixed release tag such as "1.6.0", not "latest"' if value == "latest" else None
+
+
 github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
 database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
 engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')

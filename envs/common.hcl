@@ -14,7 +14,8 @@ state {
 }
 
 github {
-  org  = "LITTIL"
+  # The application repository; its workflows on main and v* tags push images and restart the API.
+  org  = "Devoxx4Kids-NPO"
   repo = "littil-backend"
   # An account holds one token.actions.githubusercontent.com provider: false looks up the existing one.
   create_oidc_provider = true
@@ -23,8 +24,9 @@ github {
 registry {
   untagged_image_expiry_days = 14
   tagged_images_to_keep      = 30
-  # Tags of littil-backend that may be pushed again (e.g. ["latest"]); empty: every tag is immutable.
-  api_mutable_tags = []
+  # Tags of littil-backend that may be pushed again; every other tag is immutable. The application's
+  # CI pushes `latest` on every build of main, so it must stay re-pushable.
+  api_mutable_tags = ["latest"]
 }
 
 network {
@@ -48,7 +50,8 @@ database {
 
 api {
   variant            = "ecs" # "ecs" (Fargate + ALB) or "ec2" (one instance)
-  image_tag          = "1.0.0"
+  # A release of littil-backend (its git tag without the "v"; README: "Choosing an image tag").
+  image_tag          = "1.6.0"
   log_retention_days = 30
 
   ecs {

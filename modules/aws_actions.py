@@ -1,7 +1,11 @@
 """IAM action lists and identifiers, kept free of CDKTF imports so tests can read them cheaply.
 
-The only statements allowed to name `*` as resource use the actions in
-ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE: AWS grants them on no narrower resource.
+Statements may name `*` as resource only for the actions listed here, in one place:
+
+- ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE: AWS authorizes them on no narrower resource.
+- ACTIONS_SCOPED_BY_CLUSTER: AWS evaluates them against `*` (ListServices always, ListTasks
+  when asked for a service's tasks); they are granted on `*` only together with an
+  `ecs:cluster` condition that names one cluster.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ SSM_MESSAGES_ACTIONS = (
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 )
-ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE = frozenset(ECR_AUTHORIZATION_ACTIONS + SSM_MESSAGES_ACTIONS)
+# Listing clusters (the application's restart workflow) and log groups (the ECS Exec agent
+# finds its session log group) have no resource type.
+LIST_CLUSTERS_ACTIONS = ("ecs:ListClusters",)
+DESCRIBE_LOG_GROUPS_ACTIONS = ("logs:DescribeLogGroups",)
+ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE = frozenset(
+    ECR_AUTHORIZATION_ACTIONS + SSM_MESSAGES_ACTIONS + LIST_CLUSTERS_ACTIONS + DESCRIBE_LOG_GROUPS_ACTIONS
+)
+ACTIONS_SCOPED_BY_CLUSTER = frozenset({"ecs:ListServices", "ecs:ListTasks"})
+CLUSTER_CONDITION_KEY = "ecs:cluster"
 
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 ECR_PUSH_ACTIONS = (
@@ -27,3 +39,6 @@ ECR_PUSH_ACTIONS = (
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
+# The git refs of the application repository whose workflows may assume its roles: what
+# publish-build-container.yml and restart-staging.yml run on (push to main, v* tags).
+GITHUB_TRUSTED_REFS = ("refs/heads/main", "refs/tags/v*")

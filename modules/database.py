@@ -8,10 +8,15 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
+    SecretsmanagerSecretRotation,
+    SecretsmanagerSecretRotationRotationRules,
+)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.password_rotation import ROTATION_SCHEDULE, ROTATION_WINDOW
 from modules.security_group import allow_in
 
 MARIADB_PORT = 3306
@@ -30,7 +35,9 @@ class MariaDb(Construct):
     autoscaling), backups kept `backup_retention_days`, a final snapshot on
     delete, deletion protection on, and the master password generated and kept
     by RDS in Secrets Manager (JSON keys `username`, `password`), so it appears
-    nowhere in code, config or state. Multi-AZ and bigger classes are opt-in.
+    nowhere in code, config or state. RDS rotates it in `rotation_schedule`'s window
+    (a quiet hour; clients must restart to read the new one, see
+    `modules.password_rotation`). Multi-AZ and bigger classes are opt-in.
 
     `require_secure_transport=True` makes the server refuse clients without TLS;
     only turn it on once every client asks for TLS (see README).
@@ -59,6 +66,8 @@ class MariaDb(Construct):
         require_secure_transport: bool = False,
         snapshot_identifier: str | None = None,
         master_username: str = "littil_admin",
+        rotation_schedule: str = ROTATION_SCHEDULE,
+        rotation_window: str = ROTATION_WINDOW,
     ) -> None:
         super().__init__(scope, construct_id)
         subnet_group = DbSubnetGroup(
@@ -121,6 +130,17 @@ class MariaDb(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier", "db_name", "username"]),
         )
         self.secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        # RDS owns the secret and rotates it (every 7 days by default, at any hour); this moves
+        # the rotation into a quiet window. No Lambda: RDS-managed rotation. Never rotate on apply.
+        self.rotation = SecretsmanagerSecretRotation(
+            self,
+            "password-rotation",
+            secret_id=self.secret_arn,
+            rotate_immediately=False,
+            rotation_rules=SecretsmanagerSecretRotationRotationRules(
+                schedule_expression=rotation_schedule, duration=rotation_window
+            ),
+        )
         self.address = self.instance.address
         self.port = self.instance.port
         self.database_name = database_name

@@ -30,6 +30,8 @@ from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
+# How operators and the password-rotation rule restart the API container (it reads its secrets at start).
+RESTART_COMMAND = "systemctl restart littil-api"
 
 
 def render_boot_script(
@@ -76,7 +78,11 @@ class Ec2Api(Construct):
       and the image-tag parameter, SSM Session Manager (the preferred shell).
     - The image tag lives in the SSM parameter `image_tag_parameter_name`, read
       at each start of the API: a new tag is rolled out by a restart, not a new instance.
-    - `elastic_ip_allocation_id` (from the network stack) is associated.
+    - `elastic_ip_allocation_id` (from the network stack) is associated. The instance
+      also gets a public address at launch: the association only happens after it
+      started, and its first boot downloads packages right away. The Elastic IP
+      replaces that address once associated, so only one address is ever billed.
+    - The first boot's downloads run in a unit that retries until they succeed.
 
     Exposes `instance`, `security_group`, `role`, `image_tag`.
     """
@@ -190,6 +196,7 @@ class Ec2Api(Construct):
             ami=ami.insecure_value,  # a public AMI id, not a secret: keep it visible in plans
             instance_type=instance_type,
             subnet_id=subnet_id,
+            associate_public_ip_address=True,
             vpc_security_group_ids=[group],
             iam_instance_profile=profile.name,
             key_name=key_pair.key_name if key_pair else None,

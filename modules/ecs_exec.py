@@ -5,14 +5,15 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
+from modules.aws_actions import CLUSTER_CONDITION_KEY
 from modules.iam import PolicyUser, allow, arn, condition
 
 
 class EcsExecUser(Construct):
     """`aws ecs execute-command` into tasks of `cluster_name`, and finding those tasks.
 
-    `ecs:ListTasks` is authorized on container instances, narrowed here to the
-    cluster by ARN and by the `ecs:cluster` condition. With `enabled=False` the
+    `ecs:ListTasks --service-name` is authorized against `*`, so it is granted on `*`
+    with an `ecs:cluster` condition naming this cluster. With `enabled=False` the
     user exists without permissions (nothing to exec into). Exposes `access` (a
     `PolicyUser`).
     """
@@ -32,7 +33,6 @@ class EcsExecUser(Construct):
         super().__init__(scope, construct_id)
         cluster_arn = arn("ecs", f"cluster/{cluster_name}", region=region, account=account_id)
         tasks = arn("ecs", f"task/{cluster_name}/*", region=region, account=account_id)
-        container_instances = arn("ecs", f"container-instance/{cluster_name}/*", region=region, account=account_id)
         self.access = PolicyUser(
             self,
             "access",
@@ -46,30 +46,34 @@ class EcsExecUser(Construct):
                 allow(["ecs:DescribeTasks"], [tasks], sid="DescribeClusterTasks"),
                 allow(
                     ["ecs:ListTasks"],
-                    [container_instances],
-                    conditions=[condition("ArnEquals", "ecs:cluster", [cluster_arn])],
+                    ["*"],
+                    conditions=[condition("ArnEquals", CLUSTER_CONDITION_KEY, [cluster_arn])],
                     sid="ListClusterTasks",
                 ),
             ],
         )
 
 
-def exec_command_outputs(scope: Construct, *, region: str, cluster_name: str, container_name: str, user: str) -> None:
-    """Ready-to-paste outputs: find the service's task (service named like its cluster), then exec into it."""
-    TerraformOutput(
-        scope,
-        "find-task-command",
-        value=(
-            f"aws ecs list-tasks --region {region} --cluster {cluster_name} --service-name {cluster_name}"
-            " --query 'taskArns[0]' --output text"
-        ),
+def exec_command(*, region: str, cluster_name: str, service_name: str, container_name: str) -> str:
+    """One pasteable line: find the service's running task, then open a shell in its container."""
+    find_task = (
+        f"aws ecs list-tasks --region {region} --cluster {cluster_name} --service-name {service_name}"
+        " --desired-status RUNNING --query 'taskArns[0]' --output text"
     )
+    return (
+        f'aws ecs execute-command --region {region} --cluster {cluster_name} --task "$({find_task})"'
+        f' --container {container_name} --command "sh" --interactive'
+    )
+
+
+def exec_command_output(scope: Construct, *, region: str, cluster_name: str, container_name: str, user: str) -> None:
+    """The `exec-command` output (the service is named like its cluster)."""
     TerraformOutput(
         scope,
         "exec-command",
-        value=(
-            f"aws ecs execute-command --region {region} --cluster {cluster_name} --task <task-id>"
-            f' --container {container_name} --command "sh" --interactive'
+        value=exec_command(
+            region=region, cluster_name=cluster_name, service_name=cluster_name, container_name=container_name
         ),
-        description=f"Run as {user}; <task-id> from find-task-command",
+        description=f"Run with the credentials of {user} (add --profile <its profile>);"
+        " needs the Session Manager plugin",
     )

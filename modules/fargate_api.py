@@ -19,6 +19,7 @@ from constructs import Construct
 
 from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.fargate_task import ExecCluster, FargateTask
+from modules.iam import allow, condition
 from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
 
 CONTAINER_NAME = "web"  # what operators pass to `aws ecs execute-command --container`
@@ -41,7 +42,8 @@ class FargateApi(Construct):
 
     Exposes `cluster`, `service`, `task_definition`, `load_balancer`,
     `security_group` (tasks), `load_balancer_security_group`, `execution_role`,
-    `task_role`, `exec_log_group`.
+    `task_role`, `exec_log_group`, and `restart_statements`: what a role needs to
+    restart the service (`update-service --force-new-deployment`) and nothing more.
     """
 
     def __init__(
@@ -51,7 +53,6 @@ class FargateApi(Construct):
         *,
         name: str,
         region: str,
-        account_id: str,
         vpc_id: str,
         load_balancer_subnet_ids: Sequence[str],
         task_subnet_ids: Sequence[str],
@@ -85,7 +86,6 @@ class FargateApi(Construct):
             log_group=log_group,
             exec_log_group=self.exec_log_group,
             region=region,
-            account_id=account_id,
             cpu=cpu,
             memory_mib=memory_mib,
             port=CONTAINER_PORT,
@@ -244,3 +244,14 @@ class FargateApi(Construct):
             enable_ecs_managed_tags=True,
             depends_on=[https],
         )
+        # A restart names no task definition; a request that names one may only name the
+        # current revision, so this permission cannot switch the service to another image.
+        self.restart_statements = [
+            allow(
+                ["ecs:UpdateService"],
+                [self.service.arn],
+                conditions=[condition("ArnEqualsIfExists", "ecs:task-definition", [self.task_definition.arn])],
+                sid="RestartTheService",
+            ),
+            allow(["ecs:DescribeServices"], [self.service.arn], sid="WatchTheService"),
+        ]

@@ -16,8 +16,13 @@ from cdktf_cdktf_provider_aws.ecs_cluster import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
 from constructs import Construct
 
-from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
-from modules.iam import ServiceRole, allow, arn
+from modules.aws_actions import (
+    DESCRIBE_LOG_GROUPS_ACTIONS,
+    ECR_AUTHORIZATION_ACTIONS,
+    ECR_PULL_ACTIONS,
+    SSM_MESSAGES_ACTIONS,
+)
+from modules.iam import ServiceRole, allow
 from modules.secrets import SecretKey, secret_arns
 
 
@@ -79,7 +84,6 @@ class FargateTask(Construct):
         log_group: CloudwatchLogGroup,
         exec_log_group: CloudwatchLogGroup,
         region: str,
-        account_id: str,
         cpu: int = 256,
         memory_mib: int = 512,
         port: int | None = None,
@@ -106,11 +110,7 @@ class FargateTask(Construct):
             description=f"Tasks of {family}: ECS Exec channel and session logs",
             statements=[
                 allow(SSM_MESSAGES_ACTIONS, ["*"], sid="EcsExecChannel"),
-                allow(
-                    ["logs:DescribeLogGroups"],
-                    [arn("logs", "log-group:*", region=region, account=account_id)],
-                    sid="FindExecLogGroup",
-                ),
+                allow(DESCRIBE_LOG_GROUPS_ACTIONS, ["*"], sid="FindExecLogGroup"),
                 allow(
                     ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
                     [exec_log_group.arn, f"{exec_log_group.arn}:*"],

@@ -23,7 +23,14 @@ from cdktf_cdktf_provider_aws.iam_user import IamUser
 from cdktf_cdktf_provider_aws.iam_user_group_membership import IamUserGroupMembership
 from constructs import Construct
 
-from modules.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, GITHUB_OIDC_HOST, STS_AUDIENCE
+from modules.aws_actions import (
+    ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE,
+    ACTIONS_SCOPED_BY_CLUSTER,
+    CLUSTER_CONDITION_KEY,
+    GITHUB_OIDC_HOST,
+    GITHUB_TRUSTED_REFS,
+    STS_AUDIENCE,
+)
 
 
 def arn(service: str, resource: str, *, region: str = "", account: str = "", partition: str = "aws") -> str:
@@ -42,9 +49,20 @@ def allow(
     conditions: Sequence[DataAwsIamPolicyDocumentStatementCondition] = (),
     sid: str | None = None,
 ) -> DataAwsIamPolicyDocumentStatement:
-    """An Allow statement; `*` resources only for the actions AWS grants on nothing narrower."""
-    if "*" in resources and not set(actions) <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE:
-        raise ValueError(f"'*' resource is reserved for {sorted(ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE)}, got {actions}")
+    """An Allow statement; `*` resources only for the actions AWS grants on nothing narrower.
+
+    The cluster-scoped list actions may name `*` only with an `ecs:cluster` condition.
+    """
+    if "*" in resources:
+        any_resource = set(actions) <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE
+        cluster_scoped = set(actions) <= ACTIONS_SCOPED_BY_CLUSTER and any(
+            isinstance(c.variable, str) and c.variable == CLUSTER_CONDITION_KEY for c in conditions
+        )
+        if not (any_resource or cluster_scoped):
+            raise ValueError(
+                f"'*' resource is reserved for {sorted(ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE)}, and for "
+                f"{sorted(ACTIONS_SCOPED_BY_CLUSTER)} with an {CLUSTER_CONDITION_KEY} condition; got {actions}"
+            )
     return DataAwsIamPolicyDocumentStatement(
         sid=sid, effect="Allow", actions=list(actions), resources=list(resources), condition=list(conditions) or None
     )
@@ -63,7 +81,12 @@ def policy_document(
 def github_actions_trust(
     scope: Construct, construct_id: str, *, provider_arn: str, org: str, repo: str
 ) -> DataAwsIamPolicyDocument:
-    """Trust policy: GitHub Actions runs of `org/repo` (any ref) for audience sts.amazonaws.com."""
+    """Trust policy: GitHub Actions runs of `org/repo` on its main branch and `v*` tags only.
+
+    The token's `sub` claim is `repo:<org>/<repo>:ref:<ref>` for push-triggered jobs without a
+    GitHub environment; pull requests (`...:pull_request`), other branches, environments and
+    other repositories do not match. Audience sts.amazonaws.com.
+    """
     return policy_document(
         scope,
         construct_id,
@@ -74,7 +97,11 @@ def github_actions_trust(
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Federated", identifiers=[provider_arn])],
                 condition=[
                     condition("StringEquals", f"{GITHUB_OIDC_HOST}:aud", [STS_AUDIENCE]),
-                    condition("StringLike", f"{GITHUB_OIDC_HOST}:sub", [f"repo:{org}/{repo}:*"]),
+                    condition(
+                        "StringLike",
+                        f"{GITHUB_OIDC_HOST}:sub",
+                        [f"repo:{org}/{repo}:ref:{ref}" for ref in GITHUB_TRUSTED_REFS],
+                    ),
                 ],
             )
         ],

@@ -1,9 +1,10 @@
 """`api-<env>`: the LITTIL API and what it needs, on ECS Fargate or on one EC2 instance (config).
 
-Both variants share logging, SES SMTP credentials, the OIDC secret and the same
-runtime settings and secrets; the ECS variant adds ECS Exec access and a CI
-redeploy role. Switching variants changes this stack, the Elastic IP in
-network-<env> and one output of certificate-<env> (tests/test_safety.py).
+Both variants share logging, SES SMTP credentials, the OIDC secret, the same
+runtime settings and secrets, and a restart whenever RDS rotates the database
+password. The ECS variant adds ECS Exec access and a CI redeploy role, the EC2
+variant a Session Manager user. Switching variants changes this stack, the
+Elastic IP in network-<env> and one output of certificate-<env> (tests/test_safety.py).
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from constructs import Construct
 from config.model import ApiVariant, SharedEnvironment, WorkloadEnvironment
 from modules.api_logging import ApiLogging
 from modules.api_runtime import OIDC_SECRET_KEYS, ApiRuntime, api_runtime
+from modules.aws_actions import CLUSTER_CONDITION_KEY, LIST_CLUSTERS_ACTIONS
 from modules.database import allow_client
-from modules.ec2_api import Ec2Api
+from modules.ec2_api import RESTART_COMMAND, Ec2Api
 from modules.ecr import API_REPOSITORY
-from modules.ecs_exec import EcsExecUser, exec_command_outputs
+from modules.ecs_exec import EcsExecUser, exec_command_output
 from modules.fargate_api import CONTAINER_NAME, FargateApi
 from modules.github_oidc import GithubActionsRole, GithubOidcProvider
-from modules.iam import allow, arn
+from modules.iam import allow, arn, condition
 from modules.naming import physical_name
+from modules.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
 from modules.secrets import secret
 from modules.ses_smtp import SesSmtp
+from modules.ssm_session import SsmSessionUser
 from stacks.base import LittilStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
@@ -46,6 +50,7 @@ class ApiStack(LittilStack):
         self.repository_arn = arn(
             "ecr", f"repository/{API_REPOSITORY}", region=shared.region, account=shared.account_id
         )
+        self.refuse_placeholder_accounts([shared], why="the API pulls its image from the shared registry account")
         secret_prefix = f"littil/backend/{env.name}"
 
         self.logging = ApiLogging(
@@ -130,7 +135,6 @@ class ApiStack(LittilStack):
             "fargate",
             name=name,
             region=env.region,
-            account_id=env.account_id,
             vpc_id=vpc.vpc.id,
             load_balancer_subnet_ids=vpc.public_subnet_ids,
             task_subnet_ids=task_subnet_ids,
@@ -155,9 +159,11 @@ class ApiStack(LittilStack):
             policy_name=physical_name(env.country, env.name, "littil-api", "ECSExec"),
             cluster_name=name,
             region=env.region,
-            account_id=env.account_id,
+            account_id=self.current_account_id,
         )
         github_oidc = GithubOidcProvider(self, "github-oidc", create=env.github.create_oidc_provider)
+        # The application's restart-staging.yml lists the clusters, then the first cluster's
+        # services, and forces a new deployment of the first service.
         self.redeploy_role = GithubActionsRole(
             self,
             "ci-redeploy-role",
@@ -165,7 +171,27 @@ class ApiStack(LittilStack):
             provider_arn=github_oidc.arn,
             org=env.github.org,
             repo=env.github.repo,
-            statements=[allow(["ecs:UpdateService", "ecs:DescribeServices"], [self.api.service.arn])],
+            statements=[
+                allow(LIST_CLUSTERS_ACTIONS, ["*"], sid="FindTheCluster"),
+                allow(
+                    ["ecs:ListServices"],
+                    ["*"],
+                    conditions=[condition("ArnEquals", CLUSTER_CONDITION_KEY, [self.api.cluster.arn])],
+                    sid="FindTheService",
+                ),
+                *self.api.restart_statements,
+            ],
+        )
+        self.service_restart = RestartServiceOnPasswordChange(
+            self,
+            "restart-on-password-change",
+            name=name,
+            secret_arn=database.database.secret_arn,
+            cluster_name=self.api.cluster.name,
+            service_name=self.api.service.name,
+            restart_statements=self.api.restart_statements,
+            region=env.region,
+            account_id=self.current_account_id,
         )
 
         TerraformOutput(
@@ -176,7 +202,15 @@ class ApiStack(LittilStack):
         )
         TerraformOutput(self, "cluster-name", value=self.api.cluster.name)
         TerraformOutput(self, "service-name", value=self.api.service.name)
-        exec_command_outputs(
+        TerraformOutput(
+            self,
+            "restart-command",
+            value=(
+                f"aws ecs update-service --region {env.region} --cluster {name} --service {name} --force-new-deployment"
+            ),
+            description="Restart the API (new tasks read the secrets again); names cluster and service exactly",
+        )
+        exec_command_output(
             self, region=env.region, cluster_name=name, container_name=CONTAINER_NAME, user=exec_user_name
         )
         TerraformOutput(self, "ci-redeploy-role-arn", value=self.redeploy_role.role.arn)
@@ -220,6 +254,26 @@ class ApiStack(LittilStack):
         )
         instance_id = self.instance.instance.id
         region_flag = f"--region {env.region}"
+        session_user_name = physical_name(env.country, env.name, "littil-api", "SSMSession-User")
+        self.session_user = SsmSessionUser(
+            self,
+            "session-user",
+            user_name=session_user_name,
+            policy_name=physical_name(env.country, env.name, "littil-api", "SSMSession"),
+            instance_id=instance_id,
+            region=env.region,
+            account_id=self.current_account_id,
+        )
+        self.instance_restart = RestartInstanceOnPasswordChange(
+            self,
+            "restart-on-password-change",
+            name=self.name,
+            secret_arn=database.database.secret_arn,
+            instance_id=instance_id,
+            commands=[RESTART_COMMAND],
+            region=env.region,
+            account_id=self.current_account_id,
+        )
         TerraformOutput(
             self,
             "public-ip",
@@ -228,16 +282,25 @@ class ApiStack(LittilStack):
         )
         TerraformOutput(self, "instance-id", value=instance_id)
         TerraformOutput(
-            self, "ssm-session-command", value=f"aws ssm start-session {region_flag} --target {instance_id}"
+            self,
+            "ssm-session-command",
+            value=f"aws ssm start-session {region_flag} --target {instance_id}",
+            description=f"Run with the credentials of {session_user_name} (add --profile <its profile>);"
+            " needs the Session Manager plugin",
         )
         if ec2.ssh_public_key:
-            TerraformOutput(self, "ssh-command", value=f"ssh ec2-user@{vpc.api_address.public_ip}")
+            TerraformOutput(
+                self,
+                "ssh-command",
+                value=f"ssh -i ~/.ssh/littil-{env.name} ec2-user@{vpc.api_address.public_ip}",
+                description="-i: the private key of api.ec2.ssh_public_key",
+            )
         TerraformOutput(
             self,
             "rollout-command",
             value=(
                 f"aws ssm send-command {region_flag} --instance-ids {instance_id} --document-name AWS-RunShellScript"
-                " --parameters 'commands=[\"systemctl restart littil-api\"]'"
+                f" --parameters 'commands=[\"{RESTART_COMMAND}\"]'"
             ),
             description=f"After deploying a new api.image_tag (SSM {image_tag_parameter}): restart the container",
         )

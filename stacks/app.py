@@ -18,7 +18,12 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
     app = App(outdir=outdir, stack_traces=False)
     for env in config.environments:
         StateStack(app, env=env)
-    RegistryStack(app, env=config.shared, pull_account_ids=config.pull_account_ids)
+    RegistryStack(
+        app,
+        env=config.shared,
+        pull_account_ids=config.pull_account_ids,
+        placeholders=config.placeholder_environments,
+    )
     for env in config.workloads:
         add_workload_stacks(app, env=env, shared=config.shared)
     return app

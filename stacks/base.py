@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
+from collections.abc import Sequence
+from functools import cached_property
+
+from cdktf import LocalBackend, S3Backend, TerraformLocal, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -10,6 +14,12 @@ from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.naming import PROJECT, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment
+# `use_lockfile` (S3-native state locking) needs Terraform 1.10.
+REQUIRED_TERRAFORM = ">= 1.10"
+# State objects are written with SSE-KMS under the account's AWS-managed S3 key, like the
+# bucket's default; `encrypt = true` alone would ask for SSE-S3 on every write.
+STATE_KMS_KEY = "alias/aws/s3"
+PLACEHOLDERS_LOCAL = "placeholder-accounts"
 
 
 class LittilStack(TerraformStack):
@@ -18,7 +28,9 @@ class LittilStack(TerraformStack):
     `component` names the stack's state key; `stack_name` defaults to
     `<component>-<env>`. The provider refuses any account but the environment's
     (`allowed_account_ids`), so a plan with the wrong credentials fails before
-    touching anything.
+    touching anything. ARNs in this account are composed with `current_account_id`
+    (the provider's own account), never from config, so a placeholder id in an env
+    file cannot end up in a policy.
     """
 
     def __init__(
@@ -34,6 +46,7 @@ class LittilStack(TerraformStack):
         super().__init__(scope, self.stack_name)
         self.env = env
         self.component = component
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         self.provider = AwsProvider(
             self,
             "aws",
@@ -52,6 +65,42 @@ class LittilStack(TerraformStack):
             # where `cdktf synth` does not wipe it (and .gitignore keeps it out of git).
             LocalBackend(self, path=f"../../../terraform.{self.stack_name}.tfstate")
 
+    def refuse_placeholder_accounts(self, envs: Sequence[Environment], *, why: str) -> None:
+        """Make plan and apply of this stack fail while any of `envs` has a placeholder account id.
+
+        Synth and tests keep working; a deploy stops before it changes anything and says
+        which file needs which id. Without placeholders nothing is added.
+        """
+        placeholders = [env for env in envs if env.has_placeholder_account]
+        if not placeholders:
+            return
+        TerraformLocal(self, PLACEHOLDERS_LOCAL, [env.account_id for env in placeholders])
+        problems = "; ".join(
+            f'envs/{env.name}.hcl: account_id: "{env.account_id}" is a placeholder' for env in placeholders
+        )
+        output = TerraformOutput(
+            self,
+            "placeholder-account-ids",
+            value=f"${{local.{PLACEHOLDERS_LOCAL}}}",
+            description="Account ids still to fill in (envs/); deploying refuses until there are none",
+        )
+        # cdktf 0.21 keeps an output's `precondition` but never writes it: set the block directly.
+        output.add_override(
+            "precondition",
+            [
+                {
+                    "condition": f"${{length(local.{PLACEHOLDERS_LOCAL}) == 0}}",
+                    "error_message": f"{problems}. Put each environment's real AWS account id there before"
+                    f" deploying {self.stack_name} ({why}).",
+                }
+            ],
+        )
+
+    @cached_property
+    def current_account_id(self) -> str:
+        """The account Terraform runs in (`allowed_account_ids` makes it the configured one)."""
+        return DataAwsCallerIdentity(self, "current-account").account_id
+
 
 def use_s3_backend(stack: TerraformStack, *, env: Environment, component: str) -> S3Backend:
     """Keep the stack's state in its environment's bucket, with S3-native locking."""
@@ -61,6 +110,7 @@ def use_s3_backend(stack: TerraformStack, *, env: Environment, component: str) -
         key=state_key(env.name, component),
         region=env.region,
         encrypt=True,
+        kms_key_id=STATE_KMS_KEY,
     )
     # cdktf 0.21's S3Backend predates Terraform's S3 lock files (no DynamoDB table needed).
     backend.add_override("use_lockfile", True)

@@ -12,7 +12,7 @@ from constructs import Construct
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.database import allow_client
 from modules.ecr import MAINTENANCE_REPOSITORY
-from modules.ecs_exec import EcsExecUser, exec_command_outputs
+from modules.ecs_exec import EcsExecUser, exec_command_output
 from modules.iam import arn
 from modules.maintenance import CONTAINER_NAME, MaintenanceService
 from modules.naming import physical_name
@@ -35,6 +35,8 @@ class MaintenanceStack(LittilStack):
         name = physical_name(env.country, env.name, "maintenance")
         enabled = env.maintenance.enabled
         user_name = physical_name(env.country, env.name, "maintenance", "ECSExec-User")
+        # Disabled, the stack is the user alone: no account lookup, no reads from other stacks.
+        account_id = self.current_account_id if enabled else ""
         self.exec_user = EcsExecUser(
             self,
             "exec-user",
@@ -42,18 +44,18 @@ class MaintenanceStack(LittilStack):
             policy_name=physical_name(env.country, env.name, "maintenance", "ECSExec"),
             cluster_name=name,
             region=env.region,
-            account_id=env.account_id,
+            account_id=account_id,
             enabled=enabled,
         )
         if not enabled:
             return
+        self.refuse_placeholder_accounts([shared], why="the task's role may pull from the shared registry account")
         db = database.database
         self.service = MaintenanceService(
             self,
             "service",
             name=name,
             region=env.region,
-            account_id=env.account_id,
             vpc_id=network.network.vpc.id,
             subnet_ids=network.network.public_subnet_ids,
             image=f"{shared.registry_host}/{MAINTENANCE_REPOSITORY}:{env.maintenance.image_tag}",
@@ -73,4 +75,4 @@ class MaintenanceStack(LittilStack):
             database_security_group_id=db.security_group.id,
             client_security_group_id=self.service.security_group.id,
         )
-        exec_command_outputs(self, region=env.region, cluster_name=name, container_name=CONTAINER_NAME, user=user_name)
+        exec_command_output(self, region=env.region, cluster_name=name, container_name=CONTAINER_NAME, user=user_name)

@@ -11,7 +11,7 @@ from config.model import SharedEnvironment
 from modules.ecr import API_REPOSITORY, MAINTENANCE_REPOSITORY, Repository
 from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.naming import physical_name
-from stacks.base import LittilStack
+from stacks.base import Environment, LittilStack
 
 COMPONENT = "registry"
 
@@ -19,8 +19,20 @@ COMPONENT = "registry"
 class RegistryStack(LittilStack):
     """Both repositories, pull access for the workload accounts, push for CI and people."""
 
-    def __init__(self, scope: Construct, *, env: SharedEnvironment, pull_account_ids: Sequence[str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        env: SharedEnvironment,
+        pull_account_ids: Sequence[str],
+        placeholders: Sequence[Environment] = (),
+    ) -> None:
         super().__init__(scope, component=COMPONENT, env=env, stack_name=COMPONENT)
+        # A placeholder is never granted anything (it is not in pull_account_ids); deploying
+        # now would leave that environment unable to pull, so it is refused instead.
+        self.refuse_placeholder_accounts(
+            placeholders, why="the registry grants each environment's account pull access to its images"
+        )
         registry = env.registry
         self.api_repository = Repository(
             self,

@@ -32,6 +32,17 @@ def strip_nulls(value: Any) -> Any:
     return value
 
 
+def scan_copy(stack: Stack) -> Stack:
+    """What checkov can read: no nulls, and no `terraform.required_version`.
+
+    Checkov's terraform_json parser expects every key of the `terraform` block to be a
+    block and fails the whole file on that one string ("this method receives only dicts").
+    """
+    copy: Stack = strip_nulls(stack)
+    copy.get("terraform", {}).pop("required_version", None)
+    return copy
+
+
 def resource_type_of(stack: Stack, name: str) -> str:
     """Checkov names ordinary findings `resource.<name>`; CDKTF logical ids are unique per stack."""
     types: list[str] = [kind for kind, items in stack.get("resource", {}).items() if name in items]
@@ -54,7 +65,7 @@ def checkov_findings(
     scan = tmp_path_factory.mktemp("checkov-scan")
     for name, stack in stacks.items():
         (scan / "stacks" / name).mkdir(parents=True)
-        (scan / "stacks" / name / "cdk.tf.json").write_text(json.dumps(strip_nulls(stack), indent=2))
+        (scan / "stacks" / name / "cdk.tf.json").write_text(json.dumps(scan_copy(stack), indent=2))
     (scan / "canary").mkdir()
     (scan / "canary" / "cdk.tf.json").write_text(json.dumps(strip_nulls(json.loads(CANARY.read_text())), indent=2))
     result = subprocess.run(
@@ -77,8 +88,11 @@ def checkov_findings(
     )
     assert result.returncode in (0, 1), result.stderr
     reports = json.loads(result.stdout)
+    reports = reports if isinstance(reports, list) else [reports]
+    # A file checkov cannot parse is silently a file without findings: refuse that.
+    assert [report["summary"]["parsing_errors"] for report in reports] == [0] * len(reports), result.stderr[-3000:]
     findings: dict[str, set[tuple[str, str]]] = {"stacks": set(), "canary": set()}
-    for report in reports if isinstance(reports, list) else [reports]:
+    for report in reports:
         for check in report["results"]["failed_checks"]:
             parts = Path(check["file_path"].lstrip("/")).parts
             if parts[0] == "canary":
@@ -122,3 +136,9 @@ def test_scan_catches_a_world_open_ssh_group_written_with_cdktf_nulls(
 
 def test_strip_nulls_removes_null_keys_at_every_depth() -> None:
     assert strip_nulls({"a": None, "b": [{"c": None, "d": 1}, None], "e": {"f": None}}) == {"b": [{"d": 1}], "e": {}}
+
+
+def test_scan_copy_keeps_the_backend_but_drops_what_checkov_cannot_parse() -> None:
+    stack = {"terraform": {"required_version": ">= 1.10", "backend": {"s3": {"bucket": "b", "kms_key_id": None}}}}
+    assert scan_copy(stack) == {"terraform": {"backend": {"s3": {"bucket": "b"}}}}
+    assert stack["terraform"]["required_version"] == ">= 1.10"  # the original is left alone

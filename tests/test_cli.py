@@ -17,3 +17,6 @@ def test_real_cdktf_cli_lists_every_stack(cli_list_output: tuple[int, str], stac
     # Rows start at column 0; the CLI wraps long paths onto indented continuation lines.
     listed = {line.split()[0] for line in lines[header + 1 :] if line.strip() and not line[0].isspace()}
     assert listed == set(stacks)
+    # No jsii banner about Node's end of life, no failed checkpoint (telemetry) call.
+    assert "end-of-life" not in output
+    assert "checkpoint" not in output.lower()

@@ -9,6 +9,7 @@ import pytest
 
 from config.loader import ConfigError, load_config
 from config.model import ApiVariant, AppConfig
+from config.rules import is_placeholder_account_id
 from tests.conftest import ENVS_DIR
 
 STAGING = (ENVS_DIR / "staging.hcl").read_text()
@@ -51,14 +52,41 @@ def test_environments_are_common_defaults_plus_their_own_deltas(config: AppConfi
     assert production.api.variant is ApiVariant.EC2
     assert staging.effective_mail_domain == "mail.staging.littil.org"
     assert staging.api_domain == "api.staging.littil.org"
+    # The application's latest release when this was written (the old stacks ran 1.3.x).
+    assert staging.api.image_tag == production.api.image_tag == "1.6.0"
 
 
 def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:
     assert config.shared.name == "shared"
     assert config.shared.account_id == "680278545709"
     assert config.shared.registry_host == "680278545709.dkr.ecr.eu-west-1.amazonaws.com"
-    # Every workload account may pull from the registry.
-    assert config.pull_account_ids == tuple(sorted(env.account_id for env in config.workloads))
+
+
+def test_every_real_workload_account_may_pull_and_no_placeholder_ever_does(tmp_path: Path) -> None:
+    # Today both workload files hold placeholders: nobody is granted anything yet.
+    shipped = load_config(ENVS_DIR)
+    assert [env.name for env in shipped.placeholder_environments] == ["production", "staging"]
+    assert shipped.pull_account_ids == ()
+    # Filling in one id grants exactly that account; the other placeholder still gets nothing.
+    filled = load_config(envs_with(tmp_path, staging=STAGING.replace('"111111111111"', '"210987654321"')))
+    assert filled.pull_account_ids == ("210987654321",)
+    assert [env.name for env in filled.placeholder_environments] == ["production"]
+
+
+@pytest.mark.parametrize(
+    ("account_id", "placeholder"),
+    [
+        ("111111111111", True),
+        ("000000000000", True),
+        ("123456789012", True),  # AWS documentation examples
+        ("111122223333", True),
+        ("680278545709", False),
+        ("210987654321", False),
+        ("111111111112", False),
+    ],
+)
+def test_placeholder_account_ids_are_recognised(account_id: str, placeholder: bool) -> None:
+    assert is_placeholder_account_id(account_id) is placeholder
 
 
 def test_config_objects_are_frozen(config: AppConfig) -> None:
@@ -74,11 +102,11 @@ def test_both_api_variants_are_accepted(tmp_path: Path) -> None:
 
 
 def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
-    extra = 'account_id = "333333333333"\ndomain = "test.littil.org"\ncors_origin = "https://test.littil.org"\n'
+    extra = 'account_id = "303132333435"\ndomain = "test.littil.org"\ncors_origin = "https://test.littil.org"\n'
     loaded = load_config(envs_with(tmp_path, acceptance=extra))
     acceptance = loaded.workload("acceptance")
     assert acceptance.database.engine_version == "10.11"
-    assert "333333333333" in loaded.pull_account_ids
+    assert "303132333435" in loaded.pull_account_ids
 
 
 @pytest.mark.parametrize(
@@ -100,6 +128,13 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             "api.ecs.desired_count",
             'expected a whole number, got "two"',
             id="string-for-count",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace('variant = "ec2"', 'variant = "ec2"\n  image_tag = "latest"')},
+            "production.hcl",
+            "api.image_tag",
+            'expected a fixed release tag such as "1.6.0", not "latest", got "latest"',
+            id="moving-image-tag",
         ),
         pytest.param(
             {"staging": STAGING.replace('"111111111111"', '"12345"')},

@@ -103,11 +103,13 @@ def test_configured_ssh_key_and_networks_open_port_22_to_exactly_those(opt_ins: 
         if rule["security_group_id"] == group and rule["from_port"] == 22
     }
     assert ssh == {"203.0.113.7/32", "2001:db8::/64"}
-    assert stack["output"]["ssh-command"]["value"].startswith("ssh ec2-user@${data.terraform_remote_state.")
+    assert stack["output"]["ssh-command"]["value"].startswith(
+        "ssh -i ~/.ssh/littil-production ec2-user@${data.terraform_remote_state."
+    )
 
 
 def test_instance_role_pulls_exactly_the_api_image_reads_exactly_its_secrets_and_uses_ssm(
-    stacks: dict[str, Stack],
+    stacks: dict[str, Stack], config: AppConfig
 ) -> None:
     stack = stacks[STACK]
     _, body = instance(stack)
@@ -124,7 +126,7 @@ def test_instance_role_pulls_exactly_the_api_image_reads_exactly_its_secrets_and
     assert sorted(statements["ReadSecrets"]["resources"]) == sorted({line.split()[1] for line in secret_lines})
     parameter_name, parameter = only(resources(stack, "aws_ssm_parameter"))
     assert statements["ReadImageTag"]["resources"] == [ref("aws_ssm_parameter", parameter_name, "arn")]
-    assert parameter["value"] == "1.0.0"
+    assert parameter["value"] == config.workload("production").api.image_tag
     (managed,) = [
         a["policy_arn"]
         for a in resources(stack, "aws_iam_role_policy_attachment").values()
@@ -173,7 +175,8 @@ def test_boot_script_is_valid_bash_and_sets_up_tls_proxy_and_renewal(stacks: dic
     assert certificate.index("systemctl stop nginx") < certificate.index("certbot certonly")
     renew = heredoc(script, "/etc/systemd/system/certbot-renew.service", "UNIT")
     assert '--pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"' in renew
-    assert "systemctl enable --now littil-api.service certbot-renew.timer" in script
+    setup = heredoc(script, "/usr/local/sbin/littil-setup", "SETUP")
+    assert "systemctl enable --now littil-api.service certbot-renew.timer" in setup
     # The container listens on loopback only; nginx is the only way in.
     assert "--publish 127.0.0.1:8080:8080" in heredoc(script, "/usr/local/bin/littil-api-start", "START")
 
@@ -252,3 +255,110 @@ def test_start_script_passes_secrets_by_environment_never_by_argument_or_file(
     # One read per secret, however many keys the API takes from it.
     assert sum(call.startswith("aws secretsmanager") for call in calls) == len(documents)
     assert calls.index("docker pull") < calls.index("docker run")
+
+
+def test_instance_can_reach_the_internet_at_first_boot_before_its_elastic_ip_arrives(stacks: dict[str, Stack]) -> None:
+    # The association happens after launch; the first boot downloads packages at once.
+    _, body = instance(stacks[STACK])
+    assert body["associate_public_ip_address"] is True
+
+
+def test_a_failed_first_boot_retries_until_the_instance_is_set_up(stacks: dict[str, Stack]) -> None:
+    script = boot_script(stacks[STACK])
+    setup = heredoc(script, "/usr/local/sbin/littil-setup", "SETUP")
+    unit = heredoc(script, "/etc/systemd/system/littil-setup.service", "UNIT")
+    # Everything that needs the network is in the retried unit, nothing of it in the user data itself.
+    outside = script.replace(setup, "")
+    for download in ("dnf install", "pip install", "systemctl enable --now littil-api"):
+        assert download in setup
+        assert download not in outside
+    assert "After=network-online.target" in unit
+    assert "Wants=network-online.target" in unit
+    assert "Restart=on-failure" in unit
+    assert "StartLimitIntervalSec=0" in unit  # never gives up
+    assert "ConditionPathExists=!/var/lib/littil/setup-done" in unit
+    assert setup.rstrip().endswith("touch /var/lib/littil/setup-done")  # only a complete run counts
+    assert script.rstrip().endswith("systemctl start --no-block littil-setup.service")
+    # Repeatable: the certbot virtualenv is created once, links are forced.
+    assert "[ -x /opt/certbot/bin/pip ] || python3 -m venv /opt/certbot" in setup
+    # certbot is on sudo's PATH (secure_path has /usr/bin, not /usr/local/bin).
+    assert "ln -sf /opt/certbot/bin/certbot /usr/bin/certbot" in setup
+
+
+def test_operators_get_a_session_manager_shell_on_this_instance_only(stacks: dict[str, Stack]) -> None:
+    stack = stacks[STACK]
+    instance_id, _ = instance(stack)
+    user_id, user = only(
+        {k: v for k, v in resources(stack, "aws_iam_user").items() if v["name"].endswith("SSMSession-User")}
+    )
+    assert user["name"] == "LITTIL-NL-production-littil-api-SSMSession-User"
+    (_, policy) = only(
+        {k: v for k, v in resources(stack, "aws_iam_policy").items() if v["name"].endswith("-SSMSession")}
+    )
+    statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
+    account = "${data.aws_caller_identity.current-account.account_id}"
+    shell = statements["ShellOnTheApiInstance"]
+    assert shell["actions"] == ["ssm:StartSession"]
+    assert shell["resources"] == [
+        f"arn:aws:ec2:eu-west-1:{account}:instance/{ref('aws_instance', instance_id, 'id')}",
+        f"arn:aws:ssm:eu-west-1:{account}:document/SSM-SessionManagerRunShell",
+    ]
+    assert shell["condition"] == [
+        {"test": "BoolIfExists", "variable": "ssm:SessionDocumentAccessCheck", "values": ["true"]}
+    ]
+    own = statements["OwnSessionsOnly"]
+    assert own["actions"] == ["ssm:TerminateSession", "ssm:ResumeSession"]
+    assert own["resources"] == [
+        f"arn:aws:ssm:eu-west-1:{account}:session/&{{aws:username}}-*",
+        f"arn:aws:ssm:eu-west-1:{account}:session/&{{aws:userid}}-*",
+    ]
+    group_id, _ = only({k: v for k, v in resources(stack, "aws_iam_group").items() if v["name"] == policy["name"]})
+    memberships = [
+        m
+        for m in resources(stack, "aws_iam_user_group_membership").values()
+        if m["user"] == ref("aws_iam_user", user_id, "name")
+    ]
+    assert [m["groups"] for m in memberships] == [[ref("aws_iam_group", group_id, "name")]]
+    assert stack["output"]["ssm-session-command"]["value"] == (
+        f"aws ssm start-session --region eu-west-1 --target {ref('aws_instance', instance_id, 'id')}"
+    )
+    assert user["name"] in stack["output"]["ssm-session-command"]["description"]
+
+
+def test_a_new_database_password_restarts_the_container_on_the_instance(stacks: dict[str, Stack]) -> None:
+    stack = stacks[STACK]
+    instance_id, _ = instance(stack)
+    rule_id, rule = only(resources(stack, "aws_cloudwatch_event_rule"))
+    assert '"detail-type" = ["Secret Label Updated"]' in rule["event_pattern"]
+    (secret_read,) = re.findall(
+        r'"resources" = \[(data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+)\]', rule["event_pattern"]
+    )
+    database_id, _ = only(resources(stacks["database-production"], "aws_db_instance"))
+    assert follow(stacks, STACK, f"${{{secret_read}}}") == (
+        "database-production",
+        f"${{aws_db_instance.{database_id}.master_user_secret[0].secret_arn}}",
+    )
+    _, target = only(resources(stack, "aws_cloudwatch_event_target"))
+    assert target["rule"] == ref("aws_cloudwatch_event_rule", rule_id, "name")
+    assert target["arn"] == "arn:aws:ssm:eu-west-1::document/AWS-RunShellScript"
+    assert target["run_command_targets"] == [{"key": "InstanceIds", "values": [ref("aws_instance", instance_id, "id")]}]
+    # The same restart operators run after a rollout; the unit reads the secrets again at start.
+    assert json.loads(target["input"]) == {"commands": ["systemctl restart littil-api"]}
+    assert "'commands=[\"systemctl restart littil-api\"]'" in stack["output"]["rollout-command"]["value"]
+    assert "ExecStart=/usr/local/bin/littil-api-start" in heredoc(
+        boot_script(stack), "/etc/systemd/system/littil-api.service", "UNIT"
+    )
+    role_id = target["role_arn"].split(".")[1]
+    role = stack["resource"]["aws_iam_role"][role_id]
+    (trust,) = policy_statements(stack, role["assume_role_policy"])
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    (statement,) = policy_statements(stack, policy["policy"])
+    account = "${data.aws_caller_identity.current-account.account_id}"
+    assert statement["actions"] == ["ssm:SendCommand"]
+    assert statement["resources"] == [
+        "arn:aws:ssm:eu-west-1::document/AWS-RunShellScript",
+        f"arn:aws:ec2:eu-west-1:{account}:instance/{ref('aws_instance', instance_id, 'id')}",
+    ]

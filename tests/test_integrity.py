@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from modules.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE
+from config.model import AppConfig
+from modules.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, ACTIONS_SCOPED_BY_CLUSTER
 from tests.tf import Stack, dangling_references, remote_state_reads
 
 POLICY_ATTRIBUTES = {
@@ -85,7 +87,16 @@ def test_no_iam_statement_allows_any_resource_except_actions_aws_grants_only_tha
     assert any("*" in statement.get("resources", []) for _, _, statement in statements), "expected the ECR token grant"
     for stack_name, document, statement in statements:
         if "*" in statement.get("resources", []):
-            assert set(statement["actions"]) <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, (stack_name, document)
+            actions = set(statement["actions"])
+            cluster_conditions = [c for c in statement.get("condition", []) if c["variable"] == "ecs:cluster"]
+            if actions <= ACTIONS_SCOPED_BY_CLUSTER:
+                # Listing on `*` is allowed only for one named cluster.
+                assert [(c["test"], len(c["values"])) for c in cluster_conditions] == [("ArnEquals", 1)], (
+                    stack_name,
+                    document,
+                )
+            else:
+                assert actions <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, (stack_name, document)
         assert not any(action == "*" or action.endswith(":*") for action in statement.get("actions", [])), (
             stack_name,
             document,
@@ -100,3 +111,13 @@ def test_every_policy_is_a_generated_policy_document_not_hand_written_json(stack
                 assert DOCUMENT_REF.fullmatch(body[attribute]), f"{stack_name}/{resource_type}.{name}"
                 checked += 1
     assert checked > 0
+
+
+def test_no_policy_names_a_placeholder_account(stacks: dict[str, Stack], config: AppConfig) -> None:
+    """Placeholder ids (envs/ today) reach no policy: own-account ARNs use the provider's account."""
+    placeholders = [env.account_id for env in config.placeholder_environments]
+    assert placeholders, "the shipped envs hold placeholders; this test would prove nothing"
+    for stack_name, stack in stacks.items():
+        for document_name, document in stack.get("data", {}).get("aws_iam_policy_document", {}).items():
+            text = json.dumps(document)
+            assert not any(account in text for account in placeholders), f"{stack_name}/{document_name}"

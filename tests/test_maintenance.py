@@ -108,17 +108,27 @@ def test_enabled_maintenance_roles_and_exec_user_are_scoped_to_it(toggled: dict[
     _, policy = only(resources(stack, "aws_iam_policy"))
     exec_statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
     cluster = "LITTIL-NL-staging-maintenance"
+    account = "${data.aws_caller_identity.current-account.account_id}"
     assert exec_statements["ExecIntoClusterTasks"]["resources"] == [
-        f"arn:aws:ecs:eu-west-1:111111111111:cluster/{cluster}",
-        f"arn:aws:ecs:eu-west-1:111111111111:task/{cluster}/*",
+        f"arn:aws:ecs:eu-west-1:{account}:cluster/{cluster}",
+        f"arn:aws:ecs:eu-west-1:{account}:task/{cluster}/*",
+    ]
+    assert exec_statements["ListClusterTasks"]["resources"] == ["*"]
+    assert exec_statements["ListClusterTasks"]["condition"] == [
+        {
+            "test": "ArnEquals",
+            "variable": "ecs:cluster",
+            "values": [f"arn:aws:ecs:eu-west-1:{account}:cluster/{cluster}"],
+        }
     ]
     (membership,) = resources(stack, "aws_iam_user_group_membership").values()
     assert membership["user"] == ref("aws_iam_user", user_id, "name")
     (cluster_body,) = resources(stack, "aws_ecs_cluster").values()
     assert cluster_body["name"] == cluster
-    assert stack["output"]["exec-command"]["value"].endswith(
-        f'--cluster {cluster} --task <task-id> --container maintenance --command "sh" --interactive'
-    )
+    command = stack["output"]["exec-command"]["value"]
+    assert f'--cluster {cluster} --task "$(aws ecs list-tasks' in command
+    assert f"--service-name {cluster} " in command
+    assert command.endswith('--container maintenance --command "sh" --interactive')
 
 
 @pytest.mark.parametrize("source", ["stacks", "toggled"])

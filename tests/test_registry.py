@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +31,14 @@ def test_repositories_scan_on_push_encrypt_and_keep_tags_immutable(stacks: dict[
     _, repo = repository(stacks["registry"], repo_name)
     assert repo["image_scanning_configuration"] == {"scan_on_push": True}
     assert repo["encryption_configuration"] == [{"encryption_type": "AES256"}]
-    assert repo["image_tag_mutability"] == "IMMUTABLE"
-    assert "image_tag_mutability_exclusion_filter" not in repo
     assert "force_delete" not in repo
+    if repo_name == "littil-backend":
+        # The application's CI pushes `latest` on every build of main: the one tag that may move.
+        assert repo["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
+        assert repo["image_tag_mutability_exclusion_filter"] == [{"filter": "latest", "filter_type": "WILDCARD"}]
+    else:
+        assert repo["image_tag_mutability"] == "IMMUTABLE"
+        assert "image_tag_mutability_exclusion_filter" not in repo
 
 
 @pytest.mark.parametrize("repo_name", REPOSITORIES.values())
@@ -51,21 +59,78 @@ def test_lifecycle_expires_untagged_images_and_keeps_the_last_tagged(
     assert untagged["rulePriority"] < tagged["rulePriority"]
 
 
+FILLED_IN = ("210987654321", "220987654321")
+
+
+@pytest.fixture(scope="module")
+def filled_in_registry(config: AppConfig) -> Stack:
+    """The registry once every workload account id is filled in (the shipped envs hold placeholders)."""
+    from cdktf import Testing
+
+    from stacks.registry import RegistryStack
+
+    return dict(json.loads(Testing.synth(RegistryStack(Testing.app(), env=config.shared, pull_account_ids=FILLED_IN))))
+
+
 @pytest.mark.parametrize("repo_name", REPOSITORIES.values())
-def test_each_workload_account_may_pull_and_nothing_more(
-    stacks: dict[str, Stack], config: AppConfig, repo_name: str
-) -> None:
-    stack = stacks["registry"]
+def test_each_workload_account_may_pull_and_nothing_more(filled_in_registry: Stack, repo_name: str) -> None:
+    stack = filled_in_registry
     name, _ = repository(stack, repo_name)
     policy = attached_to(stack, "aws_ecr_repository_policy", "repository", ref("aws_ecr_repository", name, "name"))
     (statement,) = policy_statements(stack, policy["policy"])
     assert statement["effect"] == "Allow"
     assert sorted(statement["actions"]) == sorted(ECR_PULL_ACTIONS)
-    workloads = {env.account_id for env in config.workloads}
-    assert workloads, "config has no workload account"
     assert statement["principals"] == [
-        {"type": "AWS", "identifiers": [f"arn:aws:iam::{account}:root" for account in sorted(workloads)]}
+        {"type": "AWS", "identifiers": [f"arn:aws:iam::{account}:root" for account in FILLED_IN]}
     ]
+    assert "placeholder-account-ids" not in stack.get("output", {})
+
+
+def test_placeholder_accounts_are_granted_nothing_and_deploying_the_registry_refuses(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    stack = stacks["registry"]
+    placeholders = config.placeholder_environments
+    assert placeholders, "the shipped envs hold placeholder account ids"
+    # Nothing in any policy names them: with no real workload account there is no pull policy at all.
+    assert not resources(stack, "aws_ecr_repository_policy")
+    for document in stack["data"]["aws_iam_policy_document"].values():
+        assert not any(env.account_id in json.dumps(document) for env in placeholders)
+    # Plan and apply stop at the output's precondition, naming each file and key to fill in.
+    guard = stack["output"]["placeholder-account-ids"]
+    (precondition,) = guard["precondition"]
+    assert precondition["condition"] == "${length(local.placeholder-accounts) == 0}"
+    assert stack["locals"]["placeholder-accounts"] == [env.account_id for env in placeholders]
+    for env in placeholders:
+        assert f'envs/{env.name}.hcl: account_id: "{env.account_id}" is a placeholder' in precondition["error_message"]
+
+
+def test_terraform_itself_refuses_to_plan_the_registry_while_placeholders_remain(
+    stacks: dict[str, Stack], tmp_path: Path
+) -> None:
+    """The guard, run by the real Terraform CLI (no provider needed for locals and outputs)."""
+    stack = stacks["registry"]
+    guard = {
+        "terraform": {"required_version": stack["terraform"]["required_version"]},
+        "locals": stack["locals"],
+        "output": {"placeholder-account-ids": stack["output"]["placeholder-account-ids"]},
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(guard))
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    plan = subprocess.run(
+        ["terraform", "plan", "-input=false", "-no-color"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert plan.returncode == 1, plan.stdout
+    message = " ".join(plan.stderr.split())
+    assert "Module output value precondition failed" in message
+    assert 'envs/staging.hcl: account_id: "111111111111" is a placeholder' in message
+    assert "before deploying registry" in message
 
 
 @pytest.mark.parametrize("repo_name", REPOSITORIES.values())
@@ -120,7 +185,7 @@ def test_ci_push_role_trusts_only_the_configured_repository_and_may_push_only_th
     assert trust["principals"] == [
         {"type": "Federated", "identifiers": [ref("aws_iam_openid_connect_provider", provider_id, "arn")]}
     ]
-    github = config.shared.github
+    assert (config.shared.github.org, config.shared.github.repo) == ("Devoxx4Kids-NPO", "littil-backend")
     assert sorted(trust["condition"], key=lambda c: c["variable"]) == [
         {
             "test": "StringEquals",
@@ -130,7 +195,10 @@ def test_ci_push_role_trusts_only_the_configured_repository_and_may_push_only_th
         {
             "test": "StringLike",
             "variable": "token.actions.githubusercontent.com:sub",
-            "values": [f"repo:{github.org}/{github.repo}:*"],
+            "values": [
+                "repo:Devoxx4Kids-NPO/littil-backend:ref:refs/heads/main",
+                "repo:Devoxx4Kids-NPO/littil-backend:ref:refs/tags/v*",
+            ],
         },
     ]
     (attachment,) = resources(stack, "aws_iam_role_policy_attachment").values()
@@ -160,22 +228,22 @@ def test_outputs_give_repository_urls_and_a_ready_docker_login_line(
     assert config.shared.registry_host in outputs["docker-login-command"]["value"]
 
 
-def test_configured_mutable_tags_exempt_only_the_api_repository(config: AppConfig) -> None:
+def test_without_mutable_tags_every_tag_is_immutable_and_an_existing_oidc_provider_is_trusted(
+    config: AppConfig,
+) -> None:
     from cdktf import Testing
 
     from stacks.registry import RegistryStack
 
     shared = dataclasses.replace(
         config.shared,
-        registry=dataclasses.replace(config.shared.registry, api_mutable_tags=("latest",)),
+        registry=dataclasses.replace(config.shared.registry, api_mutable_tags=()),
         github=dataclasses.replace(config.shared.github, create_oidc_provider=False),
     )
-    stack = json.loads(
-        Testing.synth(RegistryStack(Testing.app(), env=shared, pull_account_ids=config.pull_account_ids))
-    )
+    stack = json.loads(Testing.synth(RegistryStack(Testing.app(), env=shared, pull_account_ids=FILLED_IN)))
     _, api = repository(stack, "littil-backend")
-    assert api["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
-    assert api["image_tag_mutability_exclusion_filter"] == [{"filter": "latest", "filter_type": "WILDCARD"}]
+    assert api["image_tag_mutability"] == "IMMUTABLE"
+    assert "image_tag_mutability_exclusion_filter" not in api
     assert repository(stack, "littil-backend-maintenance")[1]["image_tag_mutability"] == "IMMUTABLE"
 
     # With create_oidc_provider = false the existing provider is looked up and trusted instead.

@@ -55,9 +55,18 @@ def test_every_stack_but_state_keeps_state_in_its_environments_bucket(
                 "key": f"littil/{env.name}/{component}.tfstate",
                 "region": env.region,
                 "encrypt": True,
+                # SSE-KMS with the account's S3 key, like the bucket's default (without it: SSE-S3).
+                "kms_key_id": "alias/aws/s3",
                 "use_lockfile": True,
             }
         }, name
+
+
+def test_every_stack_requires_a_terraform_that_knows_s3_lock_files(stacks: dict[str, Stack]) -> None:
+    # `use_lockfile` arrived in Terraform 1.10; older versions would reject the backend block.
+    assert {name: stack["terraform"]["required_version"] for name, stack in stacks.items()} == {
+        name: ">= 1.10" for name in stacks
+    }
 
 
 def test_state_stacks_bootstrap_with_local_state_outside_cdktf_out(stacks: dict[str, Stack], config: AppConfig) -> None:

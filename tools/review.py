@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Arguments whose change makes Terraform destroy and re-create the resource (AWS provider 6.x).
 REPLACED_BY = {
     "aws_acm_certificate": {"domain_name", "subject_alternative_names", "key_algorithm", "validation_method"},
+    "aws_cloudwatch_event_rule": {"name", "name_prefix", "event_bus_name"},
+    "aws_cloudwatch_event_target": {"rule", "target_id", "event_bus_name"},
     "aws_cloudwatch_log_group": {"name", "name_prefix"},
     "aws_db_instance": {
         "identifier",
@@ -50,7 +52,14 @@ REPLACED_BY = {
     "aws_eip": {"domain", "address", "public_ipv4_pool", "network_border_group"},
     "aws_iam_policy": {"name", "name_prefix"},
     "aws_iam_role": {"name", "name_prefix"},
-    "aws_instance": {"ami", "subnet_id", "key_name", "availability_zone", "root_block_device.encrypted"},
+    "aws_instance": {
+        "ami",
+        "subnet_id",
+        "key_name",
+        "availability_zone",
+        "associate_public_ip_address",
+        "root_block_device.encrypted",
+    },
     "aws_key_pair": {"key_name", "public_key"},
     "aws_lb": {"name", "internal", "load_balancer_type"},
     "aws_lb_target_group": {"name", "port", "protocol", "target_type", "vpc_id"},
@@ -58,8 +67,10 @@ REPLACED_BY = {
     "aws_route53_record": {"name", "type", "zone_id"},
     "aws_s3_bucket": {"bucket", "bucket_prefix", "object_lock_enabled"},
     "aws_secretsmanager_secret": {"name", "name_prefix"},
+    "aws_secretsmanager_secret_rotation": {"secret_id"},
     "aws_security_group": {"name", "name_prefix", "description", "vpc_id"},
     "aws_ses_domain_identity": {"domain"},
+    "aws_ssm_document": {"name", "document_type"},
     "aws_ssm_parameter": {"name"},
     "aws_subnet": {"cidr_block", "availability_zone", "vpc_id"},
     "aws_vpc": {"cidr_block", "instance_tenancy"},

@@ -1,20 +1,15 @@
 #!/bin/bash
 # First boot of the LITTIL API instance (cloud-init user data), rendered by modules/ec2_api.py.
-# Installs Docker, nginx and certbot, then hands over to systemd units:
+# This script only writes files, which cannot fail for want of a network. Everything that
+# downloads (packages, certbot) is littil-setup.service: it waits for the network, is safe to
+# repeat, and is retried every 30 s until it succeeds, so a failed first boot heals itself
+# instead of leaving a half-set-up instance. Once set up, systemd runs:
 #   littil-api.service          the API container on 127.0.0.1:8080 (secrets fetched at each start)
 #   littil-certificate.service  obtains the Let's Encrypt certificate (retries until DNS points here), starts nginx
 #   certbot-renew.timer         renews twice a day; nginx is stopped only around an actual renewal
 set -euo pipefail
 
-dnf install -y docker nginx jq python3 python3-pip
-systemctl enable --now docker
-
-# certbot from PyPI in its own virtualenv (certbot's documented pip install; AL2023 has no certbot package).
-python3 -m venv /opt/certbot
-/opt/certbot/bin/pip install --quiet --upgrade pip certbot
-ln -sf /opt/certbot/bin/certbot /usr/local/bin/certbot
-
-install -d -m 0755 /etc/littil
+install -d -m 0755 /etc/littil /etc/nginx/conf.d /var/lib/littil
 # Plain settings: nothing secret in here.
 cat > /etc/littil/api.env <<'SETTINGS'
 @@ENVIRONMENT@@
@@ -162,6 +157,45 @@ Persistent=true
 WantedBy=timers.target
 UNIT
 
+cat > /usr/local/sbin/littil-setup <<'SETUP'
+#!/bin/bash
+# The part of the first boot that needs the network. Every step may run again after a failure.
+set -euo pipefail
+dnf install -y docker nginx jq python3 python3-pip
+# certbot from PyPI in its own virtualenv (certbot's documented pip install; AL2023 has no certbot
+# package), linked into /usr/bin as well: sudo's PATH does not include /usr/local/bin.
+[ -x /opt/certbot/bin/pip ] || python3 -m venv /opt/certbot
+/opt/certbot/bin/pip install --quiet --upgrade pip certbot
+ln -sf /opt/certbot/bin/certbot /usr/local/bin/certbot
+ln -sf /opt/certbot/bin/certbot /usr/bin/certbot
 systemctl daemon-reload
+systemctl enable --now docker.service
 systemctl enable --now littil-api.service certbot-renew.timer
 systemctl enable --now --no-block littil-certificate.service
+touch /var/lib/littil/setup-done
+SETUP
+chmod 0750 /usr/local/sbin/littil-setup
+
+cat > /etc/systemd/system/littil-setup.service <<'UNIT'
+[Unit]
+Description=LITTIL API instance set-up: packages, certbot, then the API (retried until it succeeds)
+After=network-online.target
+Wants=network-online.target
+ConditionPathExists=!/var/lib/littil/setup-done
+# Never give up: a boot without network must not leave the instance half set up.
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/littil-setup
+Restart=on-failure
+RestartSec=30
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
+systemctl daemon-reload
+systemctl enable littil-setup.service
+systemctl start --no-block littil-setup.service

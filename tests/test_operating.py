@@ -1,0 +1,128 @@
+"""The operator's commands: `make deploy STACK=... | ENV=...` and `make output`, run through the real CLI.
+
+Terraform itself is replaced by a stub that records what the CDKTF CLI asked of it
+(no AWS here): reaching `terraform init` proves the CLI let the command through.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tools.stacks import deploy_order
+
+FAKE_TERRAFORM = """#!/bin/bash
+echo "$(basename "$PWD") $*" >> "$STUB_CALLS"
+case "$1" in
+  version|-version|-v) echo '{"terraform_version":"1.11.4","platform":"linux_amd64"}'; exit 0 ;;
+esac
+echo "stub terraform: $*" >&2
+exit 1
+"""
+
+
+@pytest.fixture(scope="module")
+def project(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's make/CLI files around this session's synthesis, installed tools linked in."""
+    root = tmp_path_factory.mktemp("operator")
+    for name in ("Makefile", "cdktf.json", "package.json", ".npmrc"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "tools", root / "tools", ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    for name in (".venv", "node_modules", ".tools"):
+        (root / name).symlink_to(REPO / name)
+    shutil.copytree(synthesized, root / "cdktf.out")
+    bin_dir = root / "stub-bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
+    (bin_dir / "terraform").chmod(0o755)
+    return root
+
+
+def run(project: Path, command: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`command` in `project` with stub Terraform; returns the result and Terraform's calls (no version checks)."""
+    calls = project / "terraform-calls"
+    calls.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "PATH": f"{project / 'stub-bin'}:{os.environ['PATH']}",
+        "STUB_CALLS": str(calls),
+        "CI": "1",
+    }
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    recorded = calls.read_text().splitlines() if calls.exists() else []
+    return result, [call for call in recorded if " version" not in call and not call.endswith(" -v")]
+
+
+def make(project: Path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`make -o synth ...`: synth is what this session already did."""
+    return run(project, ["make", "--no-print-directory", "-o", "synth", *arguments])
+
+
+def test_deploying_one_stack_whose_dependencies_are_deployed_gets_past_the_cli_dependency_check(
+    project: Path,
+) -> None:
+    result, calls = make(project, "deploy", "STACK=api-staging")
+    output = result.stdout + result.stderr
+    assert "dependencies are not included" not in output
+    # The CLI went on to Terraform, in the stack's own directory (the stub then fails the init).
+    assert calls[:1] == ["api-staging init"], output
+    assert result.returncode != 0
+
+
+def test_the_cli_alone_would_have_refused_it(project: Path) -> None:
+    """Without the Makefile's flag the same deploy stops before Terraform: what the flag is for."""
+    result, calls = run(project, ["npx", "--no-install", "cdktf", "deploy", "--skip-synth", "api-staging"])
+    assert "The following dependencies are not included in the stacks to run" in result.stdout + result.stderr
+    assert calls == []
+
+
+def test_output_of_one_stack_goes_to_terraform_for_that_stack(project: Path) -> None:
+    result, calls = make(project, "output", "STACK=database-staging")
+    assert calls[:1] == ["database-staging init"], result.stdout + result.stderr
+
+
+def test_deploy_needs_a_stack_or_an_environment(project: Path) -> None:
+    result, calls = make(project, "deploy")
+    assert result.returncode == 2
+    assert "STACK or ENV is required" in result.stdout + result.stderr
+    assert calls == []
+
+
+def test_deploying_an_environment_starts_with_its_state_bucket(project: Path) -> None:
+    result, calls = make(project, "deploy", "ENV=staging")
+    assert "== state-staging" in result.stdout
+    # The first stack's deploy fails at the stub, and nothing after it is attempted.
+    assert calls == ["state-staging init"], result.stdout + result.stderr
+    assert "== certificate-staging" not in result.stdout
+
+
+def test_an_unknown_environment_is_one_clear_line(project: Path) -> None:
+    result, calls = make(project, "deploy", "ENV=acceptance")
+    assert result.returncode == 2
+    assert "no stacks for environment 'acceptance'; environments: production, shared, staging" in result.stderr
+    assert calls == []
+
+
+def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it_reads(synthesized: Path) -> None:
+    assert deploy_order(synthesized, "shared") == ["state-shared", "registry"]
+    assert deploy_order(synthesized, "staging") == [
+        "state-staging",
+        "certificate-staging",
+        "network-staging",
+        "database-staging",
+        "api-staging",
+        "maintenance-staging",
+    ]
+    production = deploy_order(synthesized, "production")
+    assert production[0] == "state-production"
+    assert production.index("network-production") < production.index("database-production")
+    assert production.index("database-production") < production.index("api-production")
+    assert production.index("database-production") < production.index("maintenance-production")
+    assert set(production) == {
+        f"{component}-production" for component in ("state", "certificate", "network", "database", "api", "maintenance")
+    }

@@ -1,0 +1,64 @@
+"""`make deploy ENV=<env>`: the stacks of one environment, in the order they must be deployed.
+
+Reads what `make synth` wrote: the environment of a stack is its provider's
+`Environment` tag, the dependencies are CDKTF's manifest. `state-<env>` comes first
+(every other stack keeps its state in its bucket, though none references it), then
+each stack after the stacks it reads remote state from. Among stacks that are ready,
+those another stack waits for go first, so leaves such as `maintenance-<env>` (which
+needs nothing while it is disabled) come last: certificate, network, database, api,
+maintenance.
+
+Usage: python -m tools.stacks <cdktf.out> <env>   (prints one stack name per line)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from tools.synthesized import read_stacks
+
+
+def environment_of(stack: dict[str, object]) -> str:
+    (provider,) = stack["provider"]["aws"]  # type: ignore[index]
+    return str(provider["default_tags"][0]["tags"]["Environment"])
+
+
+def deploy_order(outdir: Path, env: str) -> list[str]:
+    """Stacks of `env`, state first, every stack after its dependencies, leaves last (ties by name)."""
+    stacks = read_stacks(outdir)
+    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    members = {name for name, stack in stacks.items() if environment_of(stack) == env}
+    pending = {name: set(manifest[name]["dependencies"]) & members for name in members}
+    order: list[str] = []
+    state = f"state-{env}"
+    while pending:
+        awaited = set().union(*pending.values())
+        ready = sorted((name not in awaited, name) for name, needs in pending.items() if not needs)
+        if not ready:
+            raise ValueError(f"dependency cycle among {sorted(pending)}")
+        chosen = state if state in pending else ready[0][1]
+        order.append(chosen)
+        del pending[chosen]
+        for needs in pending.values():
+            needs.discard(chosen)
+    return order
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m tools.stacks <cdktf.out> <env>", file=sys.stderr)
+        return 2
+    outdir, env = Path(argv[0]), argv[1]
+    order = deploy_order(outdir, env)
+    if not order:
+        known = sorted({environment_of(stack) for stack in read_stacks(outdir).values()})
+        print(f"error: no stacks for environment {env!r}; environments: {', '.join(known)}", file=sys.stderr)
+        return 2
+    print("\n".join(order))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
