@@ -11,7 +11,18 @@ import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
 from modules.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
-from tests.tf import Stack, follow, only, policy_statements, ref, resources, subnet_tiers
+from tests.tf import (
+    Stack,
+    follow,
+    group_statements,
+    named,
+    only,
+    policy_statements,
+    ref,
+    resources,
+    role_statements,
+    subnet_tiers,
+)
 
 EcsApi = tuple[dict[str, Stack], str]
 
@@ -59,23 +70,6 @@ def container(stack: Stack) -> dict[str, Any]:
     (task,) = resources(stack, "aws_ecs_task_definition").values()
     (web,) = json.loads(task["container_definitions"])
     return dict(web)
-
-
-def named(stack: Stack, resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
-    return only({key: body for key, body in resources(stack, resource_type).items() if body.get("name") == name})
-
-
-def role_statements(stack: Stack, role_name: str) -> list[dict[str, Any]]:
-    role_id, _ = named(stack, "aws_iam_role", role_name)
-    (policy,) = [
-        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
-    ]
-    return policy_statements(stack, policy["policy"])
-
-
-def group_statements(stack: Stack, policy_name: str) -> list[dict[str, Any]]:
-    _, policy = named(stack, "aws_iam_policy", policy_name)
-    return policy_statements(stack, policy["policy"])
 
 
 def access_key_of(stack: Stack, user_id: str) -> str:

@@ -11,7 +11,18 @@ from typing import Any
 
 from config.model import AppConfig
 from tests.conftest import TEST_SSH_KEY
-from tests.tf import Stack, follow, only, policy_statements, ref, resources, subnet_tiers
+from tests.tf import (
+    Stack,
+    follow,
+    group_statements,
+    named,
+    only,
+    policy_statements,
+    ref,
+    resources,
+    role_statements,
+    subnet_tiers,
+)
 
 STACK = "api-production"
 TF_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?:data\.|aws_)[^}]*\}")
@@ -288,14 +299,9 @@ def test_a_failed_first_boot_retries_until_the_instance_is_set_up(stacks: dict[s
 def test_operators_get_a_session_manager_shell_on_this_instance_only(stacks: dict[str, Stack]) -> None:
     stack = stacks[STACK]
     instance_id, _ = instance(stack)
-    user_id, user = only(
-        {k: v for k, v in resources(stack, "aws_iam_user").items() if v["name"].endswith("SSMSession-User")}
-    )
-    assert user["name"] == "LITTIL-NL-production-littil-api-SSMSession-User"
-    (_, policy) = only(
-        {k: v for k, v in resources(stack, "aws_iam_policy").items() if v["name"].endswith("-SSMSession")}
-    )
-    statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
+    user_id, user = named(stack, "aws_iam_user", "LITTIL-NL-production-littil-api-SSMSession-User")
+    policy_name = "LITTIL-NL-production-littil-api-SSMSession"
+    statements = {s["sid"]: s for s in group_statements(stack, policy_name)}
     account = "${data.aws_caller_identity.current-account.account_id}"
     shell = statements["ShellOnTheApiInstance"]
     assert shell["actions"] == ["ssm:StartSession"]
@@ -312,7 +318,7 @@ def test_operators_get_a_session_manager_shell_on_this_instance_only(stacks: dic
         f"arn:aws:ssm:eu-west-1:{account}:session/&{{aws:username}}-*",
         f"arn:aws:ssm:eu-west-1:{account}:session/&{{aws:userid}}-*",
     ]
-    group_id, _ = only({k: v for k, v in resources(stack, "aws_iam_group").items() if v["name"] == policy["name"]})
+    group_id, _ = named(stack, "aws_iam_group", policy_name)
     memberships = [
         m
         for m in resources(stack, "aws_iam_user_group_membership").values()
@@ -348,14 +354,11 @@ def test_a_new_database_password_restarts_the_container_on_the_instance(stacks: 
     assert "ExecStart=/usr/local/bin/littil-api-start" in heredoc(
         boot_script(stack), "/etc/systemd/system/littil-api.service", "UNIT"
     )
-    role_id = target["role_arn"].split(".")[1]
-    role = stack["resource"]["aws_iam_role"][role_id]
+    role_id, role = named(stack, "aws_iam_role", "LITTIL-NL-production-littil-api-restart-trigger")
+    assert target["role_arn"] == ref("aws_iam_role", role_id, "arn")
     (trust,) = policy_statements(stack, role["assume_role_policy"])
     assert trust["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
-    (policy,) = [
-        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
-    ]
-    (statement,) = policy_statements(stack, policy["policy"])
+    (statement,) = role_statements(stack, role["name"])
     account = "${data.aws_caller_identity.current-account.account_id}"
     assert statement["actions"] == ["ssm:SendCommand"]
     assert statement["resources"] == [

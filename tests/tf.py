@@ -44,6 +44,26 @@ def policy_statements(stack: Stack, policy_json: str) -> list[dict[str, Any]]:
     return list(stack["data"]["aws_iam_policy_document"][match.group(1)]["statement"])
 
 
+def named(stack: Stack, resource_type: str, name: str) -> tuple[str, dict[str, Any]]:
+    """(logical id, body) of the one resource of `resource_type` whose `name` is `name`."""
+    return only({key: body for key, body in resources(stack, resource_type).items() if body.get("name") == name})
+
+
+def role_statements(stack: Stack, role_name: str) -> list[dict[str, Any]]:
+    """Statements of the inline policy of the IAM role named `role_name`."""
+    role_id, _ = named(stack, "aws_iam_role", role_name)
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    return policy_statements(stack, policy["policy"])
+
+
+def group_statements(stack: Stack, policy_name: str) -> list[dict[str, Any]]:
+    """Statements of the managed policy named `policy_name` (what a PolicyUser's group holds)."""
+    _, policy = named(stack, "aws_iam_policy", policy_name)
+    return policy_statements(stack, policy["policy"])
+
+
 def interpolations(value: Any) -> list[str]:
     """The contents of every ${...} in a JSON value (nested braces included)."""
     found: list[str] = []
