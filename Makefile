@@ -23,7 +23,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test lint format bench review diagram require-stack require-stack-or-env plan deploy destroy output clean
+.PHONY: help install synth test rehearse lint format bench review diagram require-stack require-stack-or-env plan deploy destroy output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ format: $(APP_READY) ## Apply ruff's fixes and formatting
 
 test: install lint ## Lint, then the whole test suite (one synthesis, checkov, CLI smoke test)
 	$(VENV)/bin/pytest
+
+rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (moto), then the runbook: make rehearse [ENVS="staging"]
+	$(VENV)/bin/python -m tools.rehearse $(ENVS)
 
 ROUNDS ?= 3
 bench: install ## Time synth and the suite against the provider import, alternately: ratios only (ROUNDS=3)

@@ -119,7 +119,9 @@ class MariaDb(Construct):
             copy_tags_to_snapshot=True,
             deletion_protection=deletion_protection,
             skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            # Named after the instance's creation time and then left alone (ignore_changes): every
+            # instance, including each one a restore replaces, leaves its own final snapshot.
+            final_snapshot_identifier=f'{identifier}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}',
             delete_automated_backups=False,
             auto_minor_version_upgrade=True,
             enabled_cloudwatch_logs_exports=["error", "slowquery"],
@@ -127,7 +129,9 @@ class MariaDb(Construct):
             # All three force a new instance, and a restored database takes db_name/username from its
             # snapshot: setting or dropping `snapshot_identifier` later must never replace the database.
             # (To restore into an existing environment, replace explicitly: terraform apply -replace=...)
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier", "db_name", "username"]),
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["snapshot_identifier", "db_name", "username", "final_snapshot_identifier"]
+            ),
         )
         self.secret_arn = self.instance.master_user_secret.get(0).secret_arn
         # RDS owns the secret and rotates it (every 7 days by default, at any hour); this moves

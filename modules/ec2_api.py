@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +33,12 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
 # How operators and the password-rotation rule restart the API container (it reads its secrets at start).
 RESTART_COMMAND = "systemctl restart littil-api"
+
+
+def key_fingerprint(public_key: str) -> str:
+    """Short, stable name part for an OpenSSH public key (its type and key material, not the comment)."""
+    kind, material = public_key.split()[:2]
+    return hashlib.sha256(f"{kind} {material}".encode()).hexdigest()[:12]
 
 
 def render_boot_script(
@@ -188,7 +195,13 @@ class Ec2Api(Construct):
             description="MariaDB",
         )
 
-        key_pair = KeyPair(self, "key-pair", key_name=name, public_key=ssh_public_key) if ssh_public_key else None
+        # The key is set at launch only. Its fingerprint in the key pair's name makes a new key a new
+        # `key_name`, which replaces the instance: that is how a replaced key reaches it.
+        key_pair = (
+            KeyPair(self, "key-pair", key_name=f"{name}-{key_fingerprint(ssh_public_key)}", public_key=ssh_public_key)
+            if ssh_public_key
+            else None
+        )
         ami = DataAwsSsmParameter(self, "ami", name=AL2023_AMI_PARAMETER)
         self.instance = Instance(
             self,

@@ -187,7 +187,8 @@ class PolicyUser(Construct):
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
     ) -> None:
         super().__init__(scope, construct_id)
-        self.user = IamUser(self, "user", name=user_name)
+        # force_destroy: the access keys administrators create by hand do not block a destroy.
+        self.user = IamUser(self, "user", name=user_name, force_destroy=True)
         self.policy: IamPolicy | None = None
         self.group: IamGroup | None = None
         if not statements:

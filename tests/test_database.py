@@ -40,7 +40,10 @@ def test_database_follows_config_and_is_private_encrypted_and_backed_up(
     assert db["deletion_protection"] is database.deletion_protection
     assert db["multi_az"] is database.multi_az
     assert db["skip_final_snapshot"] is False
-    assert db["final_snapshot_identifier"] == f"{db['identifier']}-final"
+    # One final snapshot per instance (named at its creation), so a second restore cannot collide.
+    assert db["final_snapshot_identifier"] == (
+        f'{db["identifier"]}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}'
+    )
 
 
 def test_production_database_is_protected_and_keeps_a_week_of_backups(stacks: dict[str, Stack]) -> None:
@@ -155,10 +158,9 @@ def test_restore_from_snapshot_never_replaces_the_database_later(
     stacks: dict[str, Stack], opt_ins: dict[str, Stack]
 ) -> None:
     # Without a snapshot the same attributes are ignored, so adding one later does not replace either.
-    assert instance(stacks["database-staging"])[1]["lifecycle"] == {
-        "ignore_changes": ["snapshot_identifier", "db_name", "username"]
-    }
+    ignored = ["snapshot_identifier", "db_name", "username", "final_snapshot_identifier"]
+    assert instance(stacks["database-staging"])[1]["lifecycle"] == {"ignore_changes": ignored}
     _, db = instance(opt_ins["database-staging"])
     assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
     assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
-    assert db["lifecycle"] == {"ignore_changes": ["snapshot_identifier", "db_name", "username"]}
+    assert db["lifecycle"] == {"ignore_changes": ignored}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from config.model import AppConfig
+from modules.ec2_api import key_fingerprint
 from tests.conftest import TEST_SSH_KEY
 from tests.tf import (
     Stack,
@@ -106,6 +107,10 @@ def test_configured_ssh_key_and_networks_open_port_22_to_exactly_those(opt_ins: 
     _, body = instance(stack)
     key_name, key = only(resources(stack, "aws_key_pair"))
     assert key["public_key"] == TEST_SSH_KEY
+    # The key's fingerprint is in the pair's name: a new key is a new key_name, so it reaches the instance.
+    assert key["key_name"] == f"LITTIL-NL-production-littil-api-{key_fingerprint(TEST_SSH_KEY)}"
+    assert key_fingerprint(TEST_SSH_KEY) != key_fingerprint(TEST_SSH_KEY.replace("AAAAIJ0e", "AAAAIJ1e"))
+    assert key_fingerprint(TEST_SSH_KEY) == key_fingerprint(TEST_SSH_KEY.replace("operator@littil", "x@y"))
     assert body["key_name"] == ref("aws_key_pair", key_name, "key_name")
     (group,) = body["vpc_security_group_ids"]
     ssh = {

@@ -121,3 +121,14 @@ def test_no_policy_names_a_placeholder_account(stacks: dict[str, Stack], config:
         for document_name, document in stack.get("data", {}).get("aws_iam_policy_document", {}).items():
             text = json.dumps(document)
             assert not any(account in text for account in placeholders), f"{stack_name}/{document_name}"
+
+
+def test_every_iam_user_can_be_destroyed_with_the_keys_administrators_made_by_hand(stacks: dict[str, Stack]) -> None:
+    # Without force_destroy, deleting a user that has an access key fails with DeleteConflict.
+    users = {
+        f"{stack_name}/{name}": body.get("force_destroy")
+        for stack_name, stack in stacks.items()
+        for name, body in stack.get("resource", {}).get("aws_iam_user", {}).items()
+    }
+    assert users
+    assert set(users.values()) == {True}, users

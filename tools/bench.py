@@ -8,6 +8,7 @@ of the same round are printed: synth / floor and suite / floor, min/median/max.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -57,7 +58,22 @@ def main(rounds: int) -> int:
             f"  (target <= {target}: {'ok' if ok else 'OVER'})"
         )
     print("floor = python -c 'import cdktf_cdktf_provider_aws'; synth = every stack (make synth); suite = pytest")
+    print(rehearsal_summary())
     return 0 if within else 1
+
+
+def rehearsal_summary() -> str:
+    """The last `make rehearse` on this machine (it takes minutes, so bench reports it rather than runs it)."""
+    from tools.rehearse.__main__ import TIMINGS_FILE
+
+    if not TIMINGS_FILE.is_file():
+        return "rehearsal: none recorded on this machine yet (make rehearse)"
+    last = json.loads(TIMINGS_FILE.read_text())
+    return (
+        f"rehearsal (make rehearse, last run {last['finished']}): {last['wall_seconds'] / 60:.1f} min wall time"
+        f" for {', '.join(last['environments'])} and the shared account, AWS provider {last['provider']},"
+        f" {'passed' if last['ok'] else 'FAILED'}"
+    )
 
 
 if __name__ == "__main__":

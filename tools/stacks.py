@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from tools.synthesized import read_stacks
 
 
-def environment_of(stack: dict[str, object]) -> str:
-    (provider,) = stack["provider"]["aws"]  # type: ignore[index]
+def environment_of(stack: dict[str, Any]) -> str:
+    """The environment a synthesized stack belongs to: its provider's `Environment` tag."""
+    (provider,) = stack["provider"]["aws"]
     return str(provider["default_tags"][0]["tags"]["Environment"])
 
 

@@ -1,0 +1,159 @@
+"""`python -m tools.rehearse [ENV ...] [--keep]`: see tools/rehearse/__init__.py.
+
+Environments run side by side (each has its own emulator and waits mostly on the
+provider's polling); within one, everything runs in the README's order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from config.loader import ConfigError, load_config
+from config.model import ApiVariant, AppConfig
+from tools.rehearse import procedures
+from tools.rehearse.emulator import Emulators
+from tools.rehearse.run import (
+    Rehearsal,
+    RehearsalFailure,
+    choose_provider,
+    describe_provider,
+    fill_placeholder_accounts,
+    pinned_version,
+    say,
+    synthesize,
+)
+from tools.rehearse.workspace import Terraform, TerraformError, Workspace, cli_config, remove, scratch
+
+REPO = Path(__file__).resolve().parents[2]
+TIMINGS_FILE = REPO / ".tools" / "rehearsal-timing.json"
+
+
+def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    env = config.workload(name)
+    with rehearsal.step(f"{name}: deploy every stack, then plan each again"):
+        rehearsal.deploy_environment(rehearsal.synth(config, f"{name}-base"), name)
+    with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
+        config = procedures.move_state_into_bucket(rehearsal, config, name)
+    with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):
+        procedures.maintenance_on_use_destroy(rehearsal, config, name)
+    with rehearsal.step(f"{name}: roll out a new image tag"):
+        config = procedures.roll_out_image_tag(rehearsal, config, name, tag="1.6.1")
+    if env.api.variant is ApiVariant.EC2:
+        with rehearsal.step(f"{name}: replace the SSH key"):
+            procedures.replace_ssh_key(rehearsal, config, name)
+        with rehearsal.step(f"{name}: restore the database from a snapshot, twice"):
+            procedures.restore_database(rehearsal, config, name)
+    else:
+        with rehearsal.step(f"{name}: switch the API to the other variant and back"):
+            procedures.switch_variant(rehearsal, config, name)
+
+
+def shared_procedures(rehearsal: Rehearsal, config: AppConfig) -> None:
+    name = config.shared.name
+    with rehearsal.step(f"{name}: deploy every stack, then plan each again"):
+        rehearsal.deploy_environment(rehearsal.synth(config, f"{name}-base"), name)
+    with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
+        procedures.move_state_into_bucket(rehearsal, config, name)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="make rehearse", description=__doc__)
+    parser.add_argument("environments", nargs="*", help="workload environments (default: every one)")
+    parser.add_argument("--keep", action="store_true", help="keep the workspace and logs (printed at the end)")
+    args = parser.parse_args(argv)
+
+    envs_dir = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
+    try:
+        config = fill_placeholder_accounts(load_config(envs_dir))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    names = args.environments or [env.name for env in config.workloads]
+    unknown = sorted(set(names) - {env.name for env in config.workloads})
+    if unknown:
+        print(f"error: no workload environment {', '.join(unknown)} in {envs_dir}", file=sys.stderr)
+        return 2
+
+    started = time.monotonic()
+    root = scratch("littil-rehearsal-")
+    logs = root / "logs"
+    logs.mkdir()
+    say(f"rehearsal of {', '.join(names)} (and the shared account) in {root}")
+    base = synthesize(config, root / "synth-pinned")
+    pinned = pinned_version(base)
+    version, mirror, edits = choose_provider(pinned, root / "terraform", root / "plugin-cache")
+    (root / "plugin-cache").mkdir(exist_ok=True)
+    say(describe_provider(version, pinned, edits))
+
+    accounts = {config.shared.name: config.shared.account_id} | {
+        name: config.workload(name).account_id for name in names
+    }
+    emulators = Emulators(accounts, logs)
+    failures: list[str] = []
+    try:
+        workspace = Workspace(root / "project", emulators.endpoints, version, edits)
+        terraform = Terraform(
+            cli_config(root / "terraform.tfrc", mirror=mirror, plugin_cache=root / "plugin-cache"), logs
+        )
+        rehearsal = Rehearsal(workspace, terraform, root)
+        synth_lock = threading.Lock()
+        original_synth = rehearsal.synth
+
+        def serialized_synth(config: AppConfig, label: str) -> Path:
+            with synth_lock:  # jsii is not thread-safe
+                return original_synth(config, label)
+
+        rehearsal.synth = serialized_synth  # type: ignore[method-assign]
+        workspace.load(base)
+        jobs: dict[str, Callable[[], None]] = {config.shared.name: lambda: shared_procedures(rehearsal, config)}
+        for name in names:
+            jobs[name] = lambda name=name: workload_procedures(rehearsal, config, name)  # type: ignore[misc]
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = {name: pool.submit(job) for name, job in jobs.items()}
+        for name, future in futures.items():
+            problem = future.exception()
+            if isinstance(problem, (RehearsalFailure, TerraformError)):
+                failures.append(f"{name}: {problem}")
+            elif problem is not None:
+                failures.append(f"{name}: {''.join(traceback.format_exception(problem))}")
+    finally:
+        emulators.stop()
+
+    wall = time.monotonic() - started
+    for line in rehearsal.converged:
+        say(f"converged after one more apply (GAPS.md): {line}")
+    TIMINGS_FILE.parent.mkdir(exist_ok=True)
+    TIMINGS_FILE.write_text(
+        json.dumps(
+            {
+                "wall_seconds": round(wall),
+                "environments": names,
+                "provider": version,
+                "ok": not failures,
+                "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+        )
+    )
+    if args.keep or failures:
+        say(f"workspace and Terraform logs kept in {root}")
+    else:
+        remove(root)
+    if failures:
+        for failure in failures:
+            print(f"\nREHEARSAL FAILED: {failure}", file=sys.stderr)
+        return 1
+    say(f"rehearsal passed in {wall / 60:.1f} min ({', '.join(names)}; {version})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,289 @@
+"""The README's operator procedures, each run the way the README says, and checked where it says they end.
+
+Every procedure edits the configuration as an operator would edit `envs/<env>.hcl`,
+synthesizes, copies only the stacks the README names into the workspace (a fresh
+`make synth` replaces `cdktf.out/`), runs the README's commands and checks the result,
+with the emulator's API (boto3) where Terraform alone would not tell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from config.model import ApiVariant, AppConfig, SharedEnvironment, WorkloadEnvironment
+from tools.rehearse.run import Rehearsal, RehearsalFailure, say, with_workload
+from tools.stacks import deploy_order
+
+SSH_KEYS = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u first@littil",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9NQ0xz6mWkqmW4pCq0b2n8lK1eVqRZ8rXH3xYwK1aB replacement@littil",
+)
+
+
+def client(rehearsal: Rehearsal, env: str, service: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(
+        service,
+        region_name="eu-west-1",
+        endpoint_url=rehearsal.workspace.endpoints[env],
+        aws_access_key_id="rehearsal",
+        aws_secret_access_key="rehearsal",
+    )
+
+
+def aws_cli(rehearsal: Rehearsal, env: str, command: str) -> str:
+    """Run a README or output `aws ...` line, as pasted, against the environment's emulator."""
+    arguments = shlex.split(command)
+    if arguments[0] != "aws":
+        raise RehearsalFailure(f"not an aws command: {command}")
+    result = subprocess.run(
+        [sys.executable, "-m", "awscli", *arguments[1:], "--endpoint-url", rehearsal.workspace.endpoints[env]],
+        env={
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "rehearsal",
+            "AWS_SECRET_ACCESS_KEY": "rehearsal",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RehearsalFailure(f"`{command}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def replace_shared(config: AppConfig, shared: SharedEnvironment) -> AppConfig:
+    return dataclasses.replace(config, shared=shared)
+
+
+def env_config(config: AppConfig, name: str) -> WorkloadEnvironment | SharedEnvironment:
+    return config.shared if name == config.shared.name else config.workload(name)
+
+
+def fresh_synth(rehearsal: Rehearsal, config: AppConfig, label: str, stacks: list[str]) -> Path:
+    """`make synth`, then the named stacks as they now are in cdktf.out (their .terraform gone)."""
+    outdir = rehearsal.synth(config, label)
+    for stack in stacks:
+        shutil.rmtree(rehearsal.workspace.stack_dir(stack) / ".terraform", ignore_errors=True)
+        (rehearsal.workspace.stack_dir(stack) / ".terraform.lock.hcl").unlink(missing_ok=True)
+    rehearsal.workspace.load(outdir, stacks)
+    return outdir
+
+
+def move_state_into_bucket(rehearsal: Rehearsal, config: AppConfig, name: str) -> AppConfig:
+    """README "Bootstrapping state": state-<env>'s local state moves into its own bucket, nothing lost."""
+    env = env_config(config, name)
+    moved_env = dataclasses.replace(env, state=dataclasses.replace(env.state, store_own_state_in_bucket=True))
+    moved = (
+        replace_shared(config, moved_env)
+        if isinstance(moved_env, SharedEnvironment)
+        else with_workload(config, moved_env)
+    )
+    stack = f"state-{name}"
+    local_state = rehearsal.workspace.root / f"terraform.{stack}.tfstate"
+    before = json.loads(local_state.read_text())
+    fresh_synth(rehearsal, moved, f"{stack}-in-bucket", [stack])
+    # README steps 2-4: init (the bucket backend), push the local state, plan must show nothing.
+    rehearsal.init(stack)
+    rehearsal.tf(stack, "state", "push", str(local_state))
+    rehearsal.assert_no_changes([stack])
+    listed = rehearsal.tf(stack, "state", "list").split()
+    expected = [
+        f"{'data.' if resource['mode'] == 'data' else ''}{resource['type']}.{resource['name']}"
+        for resource in before["resources"]
+    ]
+    if sorted(listed) != sorted(expected):
+        raise RehearsalFailure(f"{stack}: the state in the bucket lost resources: {listed}")
+    key = f"littil/{name}/state.tfstate"
+    bucket = rehearsal.output(stack, "bucket-name")
+    client(rehearsal, name, "s3").head_object(Bucket=bucket, Key=key)
+    # Step 5: only now the local copy goes.
+    for leftover in rehearsal.workspace.root.glob(f"terraform.{stack}.tfstate*"):
+        leftover.unlink()
+    rehearsal.assert_no_changes([stack])
+    return moved
+
+
+def maintenance_on_use_destroy(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    """Maintenance on, used, destroyed (with a key made by hand on its user): nothing else changes."""
+    env = config.workload(name)
+    stack = f"maintenance-{name}"
+    enabled = with_workload(
+        config, dataclasses.replace(env, maintenance=dataclasses.replace(env.maintenance, enabled=True))
+    )
+    outdir = fresh_synth(rehearsal, enabled, f"{stack}-on", [stack])
+    others = [other for other in deploy_order(outdir, name) if other != stack]
+    rehearsal.apply(stack)
+    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes(others)
+    # Use it: the exec line finds the service's task in the cluster it names.
+    command = rehearsal.output(stack, "exec-command")
+    find_task = command.split('"$(', 1)[1].split(')"', 1)[0]
+    aws_cli(rehearsal, name, find_task)
+    ecs = client(rehearsal, name, "ecs")
+    cluster = f"LITTIL-NL-{name}-maintenance"
+    (service,) = ecs.describe_services(cluster=cluster, services=[cluster])["services"]
+    if service["status"] != "ACTIVE":
+        raise RehearsalFailure(f"{stack}: the maintenance service is {service['status']}")
+    # An administrator hands the exec user a key (README); destroying must still work.
+    iam = client(rehearsal, name, "iam")
+    iam.create_access_key(UserName=f"LITTIL-NL-{name}-maintenance-ECSExec-User")
+    rehearsal.destroy(stack)
+    if (
+        ecs.describe_clusters(clusters=[cluster])["clusters"]
+        and ecs.describe_clusters(clusters=[cluster])["clusters"][0]["status"] == "ACTIVE"
+    ):
+        raise RehearsalFailure(f"{stack}: the cluster survived the destroy")
+    rehearsal.assert_no_changes(others)
+    # Back to the committed config: the user alone.
+    fresh_synth(rehearsal, config, f"{stack}-off", [stack])
+    rehearsal.apply(stack)
+    rehearsal.assert_no_changes([stack])
+
+
+def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    """api.variant to the other one and back, in the README's order; every stack plans empty after each."""
+    env = config.workload(name)
+    other = ApiVariant.EC2 if env.api.variant is ApiVariant.ECS else ApiVariant.ECS
+    switched = with_workload(config, dataclasses.replace(env, api=dataclasses.replace(env.api, variant=other)))
+    touched = [f"certificate-{name}", f"network-{name}", f"api-{name}"]
+    for target, label in ((switched, other.value), (config, env.api.variant.value)):
+        variant = target.workload(name).api.variant
+        outdir = fresh_synth(rehearsal, target, f"{name}-as-{label}", touched)
+        # To ec2: the address first (network), then the API. To ecs: the certificate's ARN output
+        # first, then the API, then network drops the address the old instance held.
+        order = (
+            [f"network-{name}", f"api-{name}", f"certificate-{name}"]
+            if variant is ApiVariant.EC2
+            else [f"certificate-{name}", f"api-{name}", f"network-{name}"]
+        )
+        for stack in order:
+            rehearsal.apply(stack)
+        rehearsal.assert_no_changes(deploy_order(outdir, name), allow_convergence=True)
+        say(f"   {name}: the API runs on {variant.value}, every stack plans empty")
+
+
+def roll_out_image_tag(rehearsal: Rehearsal, config: AppConfig, name: str, tag: str) -> AppConfig:
+    """README "Rolling out a new image tag": deploy api-<env> with the new tag (EC2: then restart)."""
+    env = config.workload(name)
+    rolled = with_workload(config, dataclasses.replace(env, api=dataclasses.replace(env.api, image_tag=tag)))
+    stack = f"api-{name}"
+    fresh_synth(rehearsal, rolled, f"{name}-tag-{tag}", [stack])
+    rehearsal.apply(stack)
+    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    if env.api.variant is ApiVariant.EC2:
+        parameter = client(rehearsal, name, "ssm").get_parameter(Name=f"/littil/{name}/api/image-tag")
+        if parameter["Parameter"]["Value"] != tag:
+            raise RehearsalFailure(f"{stack}: the image-tag parameter says {parameter['Parameter']['Value']}")
+        aws_cli(rehearsal, name, rehearsal.output(stack, "rollout-command"))
+    else:
+        ecs = client(rehearsal, name, "ecs")
+        family = f"LITTIL-NL-{name}-littil-api"
+        (service,) = ecs.describe_services(cluster=family, services=[family])["services"]
+        definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        if not definition["containerDefinitions"][0]["image"].endswith(f"/littil-backend:{tag}"):
+            raise RehearsalFailure(f"{stack}: the service runs {definition['containerDefinitions'][0]['image']}")
+    return rolled
+
+
+def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    """README "Lost SSH key": a new public key reaches the instance (it is replaced, on the same address)."""
+    stack = f"api-{name}"
+    ec2 = client(rehearsal, name, "ec2")
+    seen: list[tuple[str, str]] = []
+    for index, key in enumerate(SSH_KEYS):
+        env = config.workload(name)
+        keyed = with_workload(
+            config,
+            dataclasses.replace(
+                env, api=dataclasses.replace(env.api, ec2=dataclasses.replace(env.api.ec2, ssh_public_key=key))
+            ),
+        )
+        fresh_synth(rehearsal, keyed, f"{name}-ssh-{index}", [stack])
+        rehearsal.apply(stack)
+        rehearsal.assert_no_changes([stack], allow_convergence=True)
+        instance_id = rehearsal.output(stack, "instance-id")
+        (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
+        key_name = reservation["Instances"][0]["KeyName"]
+        (pair,) = ec2.describe_key_pairs(KeyNames=[key_name])["KeyPairs"]
+        if pair.get("PublicKey", key).split()[:2] != key.split()[:2]:
+            raise RehearsalFailure(f"{stack}: instance {instance_id} has key {key_name}, not the configured one")
+        seen.append((instance_id, key_name))
+    if seen[0][1] == seen[1][1]:
+        raise RehearsalFailure(f"{stack}: the new key never reached the instance (key pair {seen[0][1]} kept)")
+    address = client(rehearsal, name, "ec2").describe_addresses()["Addresses"]
+    if [a.get("InstanceId") for a in address] != [seen[1][0]]:
+        raise RehearsalFailure(f"{stack}: the Elastic IP is not on the new instance: {address}")
+    # Back to the committed config (no key): the instance is replaced once more.
+    fresh_synth(rehearsal, config, f"{name}-no-ssh", [stack])
+    rehearsal.apply(stack)
+    rehearsal.assert_no_changes([stack], allow_convergence=True)
+
+
+def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    """README "Restoring the database", twice in a row (the second must not collide with the first)."""
+    env = config.workload(name)
+    identifier = f"littil-nl-{name}-db"
+    stack = f"database-{name}"
+    rds = client(rehearsal, name, "rds")
+    address = next(
+        f"aws_db_instance.{logical}"
+        for logical in json.loads((rehearsal.workspace.stack_dir(stack) / "cdk.tf.json").read_text())["resource"][
+            "aws_db_instance"
+        ]
+    )
+    for attempt in (1, 2):
+        snapshot = f"{identifier}-rehearsal-{attempt}"
+        aws_cli(
+            rehearsal,
+            name,
+            f"aws rds create-db-snapshot --region eu-west-1 --db-instance-identifier {identifier}"
+            f" --db-snapshot-identifier {snapshot}",
+        )
+        aws_cli(
+            rehearsal,
+            name,
+            f"aws rds wait db-snapshot-available --region eu-west-1 --db-snapshot-identifier {snapshot}",
+        )
+        restored = with_workload(
+            config,
+            dataclasses.replace(env, database=dataclasses.replace(env.database, snapshot_identifier=snapshot)),
+        )
+        outdir = fresh_synth(rehearsal, restored, f"{name}-restore-{attempt}", [stack])
+        rehearsal.init(stack)
+        if env.database.deletion_protection:
+            aws_cli(
+                rehearsal,
+                name,
+                f"aws rds modify-db-instance --region eu-west-1 --db-instance-identifier {identifier}"
+                " --no-deletion-protection --apply-immediately",
+            )
+        rehearsal.apply(stack, f"-replace={address}")
+        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+        if instance.get("DeletionProtection") is not env.database.deletion_protection:
+            raise RehearsalFailure(
+                f"{stack}: deletion protection is {instance.get('DeletionProtection')} after restore"
+            )
+        rehearsal.assert_no_changes([stack])
+        # The API and the maintenance stack read the new master secret.
+        for reader in (f"api-{name}", f"maintenance-{name}"):
+            rehearsal.apply(reader)
+    rehearsal.assert_no_changes(deploy_order(outdir, name), allow_convergence=True)
+    finals = [
+        s["DBSnapshotIdentifier"]
+        for s in rds.describe_db_snapshots(DBInstanceIdentifier=identifier)["DBSnapshots"]
+        if "-final-" in s["DBSnapshotIdentifier"]
+    ]
+    if len(set(finals)) < 2:
+        raise RehearsalFailure(f"{stack}: expected a final snapshot per replaced instance, found {finals}")
