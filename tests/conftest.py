@@ -127,7 +127,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         CLI_LIST["process"] = subprocess.Popen(
             ["npx", "--no-install", "cdktf", "list", "--output", outdir],
             cwd=REPO,
-            env={**{k: v for k, v in os.environ.items() if k not in quiet}, "CI": "1"},
+            env={**{k: v for k, v in os.environ.items() if k not in quiet}, "CI": "1", "PWD": str(REPO)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -52,6 +52,7 @@ def run(project: Path, command: list[str]) -> tuple[subprocess.CompletedProcess[
         "PATH": f"{project / 'stub-bin'}:{os.environ['PATH']}",
         "STUB_CALLS": str(calls),
         "CI": "1",
+        "PWD": str(project),  # .npmrc names the preload by ${PWD}
     }
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
     recorded = calls.read_text().splitlines() if calls.exists() else []
