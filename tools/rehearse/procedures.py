@@ -276,9 +276,9 @@ def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None
                 f"{stack}: deletion protection is {instance.get('DeletionProtection')} after restore"
             )
         rehearsal.assert_no_changes([stack])
-        # The API and the maintenance stack read the new master secret.
-        for reader in (f"api-{name}", f"maintenance-{name}"):
-            rehearsal.apply(reader)
+    # The API and the maintenance stack read the new master secret (README step 5).
+    for reader in (f"api-{name}", f"maintenance-{name}"):
+        rehearsal.apply(reader)
     rehearsal.assert_no_changes(deploy_order(outdir, name), allow_convergence=True)
     finals = [
         s["DBSnapshotIdentifier"]
