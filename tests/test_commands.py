@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.test_ec2 import TF_INTERPOLATION, boot_script, heredoc
 from tests.tf import Stack
 
 DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md"]
@@ -209,10 +210,9 @@ def test_commands_are_found_in_blocks_spans_pipelines_and_subshells() -> None:
 
 
 SHELL_SCRIPTS = [REPO / "maintenance-container" / "db"]
-TF_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?:data\.|aws_|local\.)[^}]*\}")
 
 
-def shellcheck(script: str, name: str) -> subprocess.CompletedProcess[str]:
+def shellcheck(script: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         # SC1091: the files they source (/etc/littil/...) exist only on the instance.
         [str(REPO / ".venv" / "bin" / "shellcheck"), "--severity=style", "--exclude=SC1091", "-"],
@@ -227,15 +227,13 @@ def shellcheck(script: str, name: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("path", SHELL_SCRIPTS, ids=lambda path: str(path.relative_to(REPO)))
 def test_shipped_shell_scripts_pass_shellcheck(path: Path) -> None:
-    result = shellcheck(path.read_text(), path.name)
+    result = shellcheck(path.read_text())
     assert result.returncode == 0, result.stdout
 
 
 def test_the_rendered_boot_script_and_the_scripts_it_writes_pass_shellcheck(stacks: dict[str, Stack]) -> None:
-    (instance,) = stacks["api-production"]["resource"]["aws_instance"].values()
-    script = str(instance["user_data"]).replace("$${", "${").replace("%%{", "%{")
-    script = TF_INTERPOLATION.sub("TF_VALUE", script)
-    result = shellcheck(script, "user_data")
+    script = TF_INTERPOLATION.sub("TF_VALUE", boot_script(stacks["api-production"]))
+    result = shellcheck(script)
     assert result.returncode == 0, result.stdout
     # The scripts it writes to disk, each checked on its own.
     for target, marker in (
@@ -243,7 +241,5 @@ def test_the_rendered_boot_script_and_the_scripts_it_writes_pass_shellcheck(stac
         ("/usr/local/bin/littil-certificate", "CERT"),
         ("/usr/local/sbin/littil-setup", "SETUP"),
     ):
-        match = re.search(rf"cat > {re.escape(target)} <<'{marker}'\n(.*?)\n{marker}\n", script, re.S)
-        assert match, target
-        result = shellcheck(match.group(1), target)
+        result = shellcheck(heredoc(script, target, marker))
         assert result.returncode == 0, f"{target}:\n{result.stdout}"
