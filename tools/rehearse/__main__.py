@@ -106,6 +106,7 @@ def main(argv: list[str]) -> int:
         terraform = Terraform(
             cli_config(root / "terraform.tfrc", mirror=mirror, plugin_cache=root / "plugin-cache"), logs
         )
+        terraform.fill_plugin_cache(root / "terraform" / "fill-cache", version)
         rehearsal = Rehearsal(workspace, terraform, root)
         synth_lock = threading.Lock()
         original_synth = rehearsal.synth

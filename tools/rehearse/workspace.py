@@ -129,6 +129,9 @@ def cli_config(path: Path, *, mirror: Path | None, plugin_cache: Path) -> Path:
         lines += ["  filesystem_mirror {", f'    path = "{mirror}"', f'    include = ["{AWS_PROVIDER}"]', "  }"]
     lines += ["  direct {", f'    exclude = ["{AWS_PROVIDER}"]' if mirror is not None else "", "  }", "}"]
     lines.append(f'plugin_cache_dir = "{plugin_cache}"')
+    # The rehearsal copies have no lock file; without this, Terraform >= 1.4 re-extracts the provider
+    # into the cache on every init instead of linking the cached one (and concurrent inits collide).
+    lines.append("plugin_cache_may_break_dependency_lock_file = true")
     path.write_text("\n".join(line for line in lines if line) + "\n")
     return path
 
@@ -181,6 +184,18 @@ class Terraform:
                 f"terraform {' '.join(arguments)} in {stack_dir.name} exited {result.returncode}:\n{tail}"
             )
         return output
+
+    def fill_plugin_cache(self, probe_dir: Path, version: str) -> None:
+        """Install the AWS provider into the plugin cache once, before stacks initialise side by side.
+
+        Terraform's plugin cache is not safe for concurrent writers: two `init`s that both miss it
+        race to create the same directory and one fails ("file exists"). Once it is filled, every
+        `init` only links from it.
+        """
+        probe_dir.mkdir(parents=True, exist_ok=True)
+        required = {"aws": {"source": "hashicorp/aws", "version": version}}
+        (probe_dir / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": required}}))
+        self.run(probe_dir, "init", "-input=false", "-no-color", "-backend=false")
 
 
 def rewrite_for_emulator(stack: dict[str, Any], *, endpoint: str, version: str, edits: bool) -> dict[str, Any]:
