@@ -23,7 +23,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test rehearse lint format bench review diagram require-stack require-stack-or-env plan deploy destroy output clean
+.PHONY: help install synth test rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench: install ## Time synth and the suite against the provider import, alternat
 review: $(APP_READY) ## Offline change report against a git revision: make review BASE=origin/main
 	@[ -n "$(BASE)" ] || { echo "BASE is required, e.g. make review BASE=origin/main"; exit 2; }
 	$(VENV)/bin/python -m tools.review $(BASE)
+
+migration-report: synth ## The old CDK system's resources and their fate in the cut-over (docs/migration.md); fails on a collision
+	$(VENV)/bin/python -m tools.migration cdktf.out
 
 diagram: synth ## Redraw docs/architecture.svg from the synthesized stacks (commit the result)
 	$(VENV)/bin/python -m tools.diagram cdktf.out

@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_typ
 import hcl2
 import lark
 
-from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.model import AppConfig, DatabaseConfig, SharedEnvironment, WorkloadEnvironment
 
 COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
@@ -262,6 +262,51 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _major(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _check_restore(database: DatabaseConfig, sources: _Sources) -> None:
+    """What RestoreDBInstanceFromDBSnapshot would refuse, said before anything is applied."""
+    restore_keys = ("snapshot_engine_version", "snapshot_allocated_storage_gb")
+    if database.snapshot_identifier is None:
+        for key in restore_keys:
+            if getattr(database, key) is not None:
+                raise sources.error(("database", key), "only applies with database.snapshot_identifier")
+        return
+    for key in restore_keys:
+        if getattr(database, key) is None:
+            raise sources.error(
+                ("database", "snapshot_identifier"),
+                f"needs database.{key} too (aws rds describe-db-snapshots shows it)",
+            )
+    snapshot_version = database.snapshot_engine_version
+    snapshot_storage = database.snapshot_allocated_storage_gb
+    assert snapshot_version is not None
+    assert snapshot_storage is not None
+    if _major(snapshot_version) != _major(database.engine_version):
+        raise sources.error(
+            ("database", "engine_version"),
+            f"RDS restores the snapshot at its engine version {snapshot_version} with a parameter group of that"
+            f" major version, so engine_version must be {'.'.join(map(str, _major(snapshot_version)))}.x for the"
+            " restore: upgrade the snapshot first (aws rds modify-db-snapshot --engine-version, docs/migration.md)"
+            " or restore at the old version and upgrade afterwards with allow_major_version_upgrade",
+        )
+    if database.engine_version.count(".") == 2 and tuple(map(int, database.engine_version.split("."))) < tuple(
+        map(int, snapshot_version.split("."))
+    ):
+        raise sources.error(
+            ("database", "engine_version"),
+            f"cannot be older than the snapshot's {snapshot_version} (RDS never downgrades)",
+        )
+    if database.allocated_storage_gb < snapshot_storage:
+        raise sources.error(
+            ("database", "allocated_storage_gb"),
+            f"must be at least the snapshot's {snapshot_storage} GB (RDS cannot shrink storage)",
+        )
+
+
 def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
     """Rules that span several keys."""
     zones = env.network.availability_zones
@@ -275,6 +320,7 @@ def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
     database = env.database
     if database.max_allocated_storage_gb < database.allocated_storage_gb:
         raise sources.error(("database", "max_allocated_storage_gb"), "must be at least database.allocated_storage_gb")
+    _check_restore(database, sources)
 
     ecs = env.api.ecs
     if ecs.memory_mib not in _FARGATE_MEMORY[ecs.cpu]:

@@ -85,7 +85,13 @@ class DatabaseConfig:
     multi_az: bool
     # Off by default: the application's JDBC URL does not ask for TLS (see README).
     require_secure_transport: bool
+    # true only while an engine_version of a new major version is being applied (RDS refuses it otherwise).
+    allow_major_version_upgrade: bool = False
+    # Create the instance from this snapshot (docs/migration.md). RDS restores it at its own engine
+    # version and size: state both (`aws rds describe-db-snapshots`), so validation can refuse what RDS would.
     snapshot_identifier: Annotated[str, rules.snapshot_identifier] | None = None
+    snapshot_engine_version: Annotated[str, rules.engine_version] | None = None
+    snapshot_allocated_storage_gb: PositiveInt | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,8 @@ class SharedEnvironment:
     state: StateConfig
     github: GithubConfig
     registry: RegistryConfig
+    # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
+    adopt_legacy: bool
 
     @property
     def has_placeholder_account(self) -> bool:
@@ -160,6 +168,8 @@ class WorkloadEnvironment:
     database: DatabaseConfig
     api: ApiConfig
     maintenance: MaintenanceConfig
+    # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
+    adopt_legacy: bool
     # Defaults to mail.<domain>.
     mail_domain: DomainName | None = None
     # With a hosted zone, DNS records (certificate validation, DKIM) are managed here;

@@ -5,6 +5,12 @@
 region  = "eu-west-1"
 country = "NL"
 
+# true for an account that still holds what the old CDK system made (docs/migration.md): the
+# stacks import its data holders (ECR repositories, the oidc/smtp secrets, the GitHub OIDC
+# provider, the retained log groups) instead of creating them, and never write the smtp secret.
+# false for a new environment. Once imported, the import blocks are no-ops.
+adopt_legacy = false
+
 state {
   # Old versions of state files are kept this long after being overwritten.
   noncurrent_version_expiration_days = 90
@@ -45,7 +51,13 @@ database {
   deletion_protection      = true
   multi_az                 = false # opt-in: doubles the database cost
   require_secure_transport = false # see README: the API must ask for TLS first
-  snapshot_identifier      = null
+  # true only for the apply that moves engine_version to a new major version.
+  allow_major_version_upgrade = false
+  # Restore from a snapshot instead of starting empty (docs/migration.md). RDS restores at the
+  # snapshot's engine version and size, so state both (aws rds describe-db-snapshots).
+  snapshot_identifier           = null
+  snapshot_engine_version       = null
+  snapshot_allocated_storage_gb = null
 }
 
 api {

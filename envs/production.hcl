@@ -4,11 +4,20 @@ account_id = "222222222222"
 domain      = "littil.org"
 cors_origin = "https://www.littil.org"
 
+# The old CDK system runs here: import its data holders (docs/migration.md).
+adopt_legacy = true
+
 database {
-  backup_retention_days = 14
+  # What the old system's database holds and needs (restored from its final snapshot, docs/migration.md).
+  name                     = "LittilDatabase"
+  allocated_storage_gb     = 100 # the old instance's size: RDS cannot shrink a restored instance
+  max_allocated_storage_gb = 200
+  backup_retention_days    = 14
 }
 
 api {
   # One EC2 instance with nginx + Let's Encrypt instead of Fargate + ALB: the cost-saving mode.
   variant = "ec2"
+  # The adopted log group keeps the old system's two years of logs (a shorter period deletes them).
+  log_retention_days = 731
 }

@@ -65,6 +65,7 @@ class MariaDb(Construct):
         multi_az: bool = False,
         require_secure_transport: bool = False,
         snapshot_identifier: str | None = None,
+        allow_major_version_upgrade: bool = False,
         master_username: str = "littil_admin",
         rotation_schedule: str = ROTATION_SCHEDULE,
         rotation_window: str = ROTATION_WINDOW,
@@ -124,6 +125,8 @@ class MariaDb(Construct):
             final_snapshot_identifier=f'{identifier}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}',
             delete_automated_backups=False,
             auto_minor_version_upgrade=True,
+            # A major engine_version change is refused unless this is on for that apply.
+            allow_major_version_upgrade=allow_major_version_upgrade,
             enabled_cloudwatch_logs_exports=["error", "slowquery"],
             snapshot_identifier=snapshot_identifier,
             # All three force a new instance, and a restored database takes db_name/username from its

@@ -18,14 +18,21 @@ class GithubOidcProvider(Construct):
     """`token.actions.githubusercontent.com` as an identity provider of this account.
 
     An account holds one provider per URL, so with `create=False` the existing
-    one is looked up instead. Exposes `arn`.
+    one is looked up instead. With `adopt_in_account`, the provider that account
+    already has (made by hand for the old system) is imported and managed from now
+    on. Exposes `arn`.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, create: bool = True) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, create: bool = True, adopt_in_account: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         url = f"https://{GITHUB_OIDC_HOST}"
         if create:
-            self.arn = IamOpenidConnectProvider(self, "provider", url=url, client_id_list=[STS_AUDIENCE]).arn
+            provider = IamOpenidConnectProvider(self, "provider", url=url, client_id_list=[STS_AUDIENCE])
+            if adopt_in_account is not None:
+                provider.import_from(f"arn:aws:iam::{adopt_in_account}:oidc-provider/{GITHUB_OIDC_HOST}")
+            self.arn = provider.arn
         else:
             self.arn = DataAwsIamOpenidConnectProvider(self, "existing", url=url).arn
 

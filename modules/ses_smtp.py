@@ -25,9 +25,12 @@ class SesSmtp(Construct):
     the SMTP password) in the secret `secret_name`: keys `smtpHost`,
     `smtpUsername`, `smtpPassword`.
 
+    With `manage_credentials=False` the secret's value is left to operators (an
+    adopted secret keeps what is in it): no SMTP user, key or secret version.
+
     With `hosted_zone_id` the verification TXT and DKIM CNAMEs are created in
     Route53; otherwise `dns_records` lists them for whoever runs DNS. Exposes
-    `identity`, `sender`, `secret`, `dns_records`, and the `SecretKey`s `host`,
+    `identity`, `secret`, `dns_records`, and the `SecretKey`s `host`,
     `username`, `password`.
     """
 
@@ -42,6 +45,7 @@ class SesSmtp(Construct):
         policy_name: str,
         secret_name: str,
         hosted_zone_id: str | None = None,
+        manage_credentials: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.identity = SesDomainIdentity(self, "identity", domain=mail_domain)
@@ -62,28 +66,29 @@ class SesSmtp(Construct):
             ]
             SesDomainIdentityVerification(self, "verification", domain=self.identity.domain, depends_on=[records[0]])
 
-        self.sender = PolicyUser(
-            self,
-            "sender",
-            user_name=user_name,
-            policy_name=policy_name,
-            description=f"Send mail through SES SMTP as {mail_domain}",
-            statements=[allow(["ses:SendRawEmail"], [self.identity.arn])],
-        )
-        key = IamAccessKey(self, "access-key", user=self.sender.user.name)
         self.secret = secret(self, "secret", name=secret_name, description=f"SES SMTP credentials for {mail_domain}")
-        SecretsmanagerSecretVersion(
-            self,
-            "secret-value",
-            secret_id=self.secret.id,
-            secret_string=Fn.jsonencode(
-                {
-                    "smtpHost": f"email-smtp.{region}.amazonaws.com",
-                    "smtpUsername": key.id,
-                    "smtpPassword": key.ses_smtp_password_v4,
-                }
-            ),
-        )
+        if manage_credentials:
+            sender = PolicyUser(
+                self,
+                "sender",
+                user_name=user_name,
+                policy_name=policy_name,
+                description=f"Send mail through SES SMTP as {mail_domain}",
+                statements=[allow(["ses:SendRawEmail"], [self.identity.arn])],
+            )
+            key = IamAccessKey(self, "access-key", user=sender.user.name)
+            SecretsmanagerSecretVersion(
+                self,
+                "secret-value",
+                secret_id=self.secret.id,
+                secret_string=Fn.jsonencode(
+                    {
+                        "smtpHost": f"email-smtp.{region}.amazonaws.com",
+                        "smtpUsername": key.id,
+                        "smtpPassword": key.ses_smtp_password_v4,
+                    }
+                ),
+            )
         secret_arn = self.secret.arn  # one token, so readers see one ARN
         self.host = SecretKey(secret_arn, "smtpHost")
         self.username = SecretKey(secret_arn, "smtpUsername")

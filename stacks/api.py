@@ -1,10 +1,11 @@
 """`api-<env>`: the LITTIL API and what it needs, on ECS Fargate or on one EC2 instance (config).
 
-Both variants share logging, SES SMTP credentials, the OIDC secret, the same
-runtime settings and secrets, and a restart whenever RDS rotates the database
-password. The ECS variant adds ECS Exec access and a CI redeploy role, the EC2
-variant a Session Manager user. Switching variants changes this stack, the
-Elastic IP in network-<env> and one output of certificate-<env> (tests/test_safety.py).
+Both variants share logging, SES SMTP credentials, the OIDC secret, the account's
+GitHub OIDC provider, the same runtime settings and secrets, and a restart
+whenever RDS rotates the database password. The ECS variant adds ECS Exec
+access and a CI redeploy role, the EC2 variant a Session Manager user.
+Switching variants changes this stack, the Elastic IP in network-<env> and one
+output of certificate-<env> (tests/test_safety.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.iam import allow, arn, condition
 from modules.naming import physical_name
 from modules.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
-from modules.secrets import secret
+from modules.secrets import adopt_secret, secret
 from modules.ses_smtp import SesSmtp
 from modules.ssm_session import SsmSessionUser
 from stacks.base import LittilStack
@@ -53,15 +54,19 @@ class ApiStack(LittilStack):
         self.refuse_placeholder_accounts([shared], why="the API pulls its image from the shared registry account")
         secret_prefix = f"littil/backend/{env.name}"
 
+        # The old system's name, kept for both variants: its log group (and logs) is adopted.
+        log_group_name = f"LITTILBackendApiEcsLogs-{env.name}"
         self.logging = ApiLogging(
             self,
             "logging",
-            log_group_name=f"LITTILBackendApiEcsLogs-{env.name}",
+            log_group_name=log_group_name,
             retention_days=env.api.log_retention_days,
             user_name=physical_name(env.country, env.name, "littil-api", "CloudWatch-User"),
             policy_name=physical_name(env.country, env.name, "littil-api", "cloudwatch-logs"),
             secret_name=f"{secret_prefix}/cloudwatch",
         )
+        if env.adopt_legacy:  # retained by CloudFormation with the old system's logs
+            self.logging.log_group.import_from(log_group_name)
         self.smtp = SesSmtp(
             self,
             "smtp",
@@ -71,6 +76,8 @@ class ApiStack(LittilStack):
             policy_name=physical_name(env.country, env.name, "littil-api", "ses-send"),
             secret_name=f"{secret_prefix}/smtp",
             hosted_zone_id=env.route53_zone_id,
+            # Adopted, the secret keeps the SMTP credentials operators put there; nothing of ours writes it.
+            manage_credentials=not env.adopt_legacy,
         )
         self.oidc_secret = secret(
             self,
@@ -78,6 +85,9 @@ class ApiStack(LittilStack):
             name=f"{secret_prefix}/oidc",
             description="OIDC (Auth0) settings, filled by operators: " + ", ".join(OIDC_SECRET_KEYS.values()),
         )
+        if env.adopt_legacy:  # both made by hand for the old system, holding the live values
+            adopt_secret(self.oidc_secret)
+            adopt_secret(self.smtp.secret)
         db = database.database
         runtime = api_runtime(
             database_host=db.address,
@@ -95,6 +105,14 @@ class ApiStack(LittilStack):
             log_writer=(self.logging.access_key_id, self.logging.secret_access_key),
         )
 
+        # The account's GitHub identity provider, in either variant: only the ECS variant's redeploy role
+        # uses it, but switching variants must neither delete an adopted provider nor re-import a deleted one.
+        self.github_oidc = GithubOidcProvider(
+            self,
+            "github-oidc",
+            create=env.github.create_oidc_provider,
+            adopt_in_account=env.account_id if env.adopt_legacy else None,
+        )
         if env.api.variant is ApiVariant.ECS:
             client_group = self._fargate(
                 env=env, shared=shared, runtime=runtime, certificate=certificate, network=network, database=database
@@ -161,14 +179,13 @@ class ApiStack(LittilStack):
             region=env.region,
             account_id=self.current_account_id,
         )
-        github_oidc = GithubOidcProvider(self, "github-oidc", create=env.github.create_oidc_provider)
         # The application's restart-staging.yml lists the clusters, then the first cluster's
         # services, and forces a new deployment of the first service.
         self.redeploy_role = GithubActionsRole(
             self,
             "ci-redeploy-role",
             role_name=physical_name(env.country, None, "api", "ecs-redeploy"),
-            provider_arn=github_oidc.arn,
+            provider_arn=self.github_oidc.arn,
             org=env.github.org,
             repo=env.github.repo,
             statements=[

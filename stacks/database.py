@@ -32,6 +32,7 @@ class DatabaseStack(LittilStack):
             multi_az=database.multi_az,
             require_secure_transport=database.require_secure_transport,
             snapshot_identifier=database.snapshot_identifier,
+            allow_major_version_upgrade=database.allow_major_version_upgrade,
         )
         TerraformOutput(self, "endpoint", value=self.database.instance.endpoint, description="host:port of MariaDB")
         TerraformOutput(

@@ -54,8 +54,17 @@ class RegistryStack(LittilStack):
             untagged_expiry_days=registry.untagged_image_expiry_days,
             tagged_images_to_keep=registry.tagged_images_to_keep,
         )
+        if env.adopt_legacy:
+            # The old system's repositories (CloudFormation retained them): every image stays.
+            self.api_repository.repository.import_from(API_REPOSITORY)
+            self.maintenance_repository.repository.import_from(MAINTENANCE_REPOSITORY)
         github = env.github
-        self.github_oidc = GithubOidcProvider(self, "github-oidc", create=github.create_oidc_provider)
+        self.github_oidc = GithubOidcProvider(
+            self,
+            "github-oidc",
+            create=github.create_oidc_provider,
+            adopt_in_account=env.account_id if env.adopt_legacy else None,
+        )
         self.ci_push_role = GithubActionsRole(
             self,
             "ci-push-role",

@@ -59,17 +59,21 @@ def stacks(synthesized: Path) -> dict[str, Stack]:
 def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
     """The workload stacks with one switch flipped per environment, nothing else changed.
 
-    staging: maintenance enabled. production: the API on the ECS variant instead of EC2.
+    staging: maintenance enabled. production: the API on the ECS variant instead of EC2, and
+    nothing adopted from the old system (`adopt_legacy` off), as a new environment has it.
     Compared with `stacks`, this shows what each switch touches.
     """
     staging, production = (config.workload(name) for name in ("staging", "production"))
     assert not staging.maintenance.enabled
     assert production.api.variant is ApiVariant.EC2
+    assert production.adopt_legacy
     return synthesize_workloads(
         tmp_path_factory.mktemp("toggled.out"),
         config.shared,
         dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
-        dataclasses.replace(production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS)),
+        dataclasses.replace(
+            production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS), adopt_legacy=False
+        ),
     )
 
 
@@ -77,7 +81,7 @@ def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
 def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
     """Workload stacks with every opt-in on, so opt-in branches are tested on real JSON too.
 
-    staging (ECS): NAT, a Route53 zone, database TLS, snapshot restore.
+    staging (ECS): NAT, a Route53 zone, database TLS, snapshot restore, a major engine upgrade.
     production (EC2): an SSH key and two SSH source networks.
     """
     staging = config.workload("staging")
@@ -86,7 +90,12 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
         route53_zone_id="Z0123456789ABC",
         network=dataclasses.replace(staging.network, nat_gateway=True),
         database=dataclasses.replace(
-            staging.database, require_secure_transport=True, snapshot_identifier="littil-staging-before-upgrade"
+            staging.database,
+            require_secure_transport=True,
+            snapshot_identifier="littil-staging-before-upgrade",
+            snapshot_engine_version="10.11.9",
+            snapshot_allocated_storage_gb=100,
+            allow_major_version_upgrade=True,
         ),
     )
     production = config.workload("production")

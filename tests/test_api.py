@@ -13,6 +13,8 @@ from config.model import AppConfig, WorkloadEnvironment
 from modules.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
 from tests.tf import (
     Stack,
+    data_ref,
+    data_sources,
     follow,
     group_statements,
     named,
@@ -547,10 +549,11 @@ def test_log_writer_key_reaches_the_task_only_through_its_secret(config: AppConf
     )
 
 
-def test_smtp_credentials_may_only_send_as_the_mail_domain(config: AppConfig, ecs_api: EcsApi) -> None:
-    stacks, stack_name = ecs_api
-    env = env_named(config, stack_name)
-    stack = stacks[stack_name]
+def test_smtp_credentials_may_only_send_as_the_mail_domain(config: AppConfig, toggled: dict[str, Stack]) -> None:
+    # A new environment (production as ECS, nothing adopted): SES SMTP credentials of its own.
+    env = config.workload("production")
+    stack = toggled["api-production"]
+    assert "import" not in stack
     identity_id, identity = only(resources(stack, "aws_ses_domain_identity"))
     assert identity["domain"] == f"mail.{env.domain}"
     _, dkim = only(resources(stack, "aws_ses_domain_dkim"))
@@ -573,6 +576,35 @@ def test_smtp_credentials_may_only_send_as_the_mail_domain(config: AppConfig, ec
     )
     assert len(records) == 4
     assert all(re.search(r"\._domainkey\.mail\.", record) and " CNAME " in record for record in records[1:])
+
+
+@pytest.mark.parametrize("stack_name", ["api-staging", "api-production"])
+def test_adopted_secrets_are_imported_by_their_exact_name_and_never_written(
+    config: AppConfig, stacks: dict[str, Stack], stack_name: str
+) -> None:
+    env = env_named(config, stack_name)
+    assert env.adopt_legacy
+    stack = stacks[stack_name]
+    imports = {block["to"]: block["id"] for block in stack["import"]}
+    lookups = data_sources(stack, "aws_secretsmanager_secret")
+    for secret in ("oidc", "smtp"):
+        secret_id, _ = named(stack, "aws_secretsmanager_secret", f"littil/backend/{env.name}/{secret}")
+        # Imported by the ARN AWS gave it, found by the same name; no version of ours replaces the value.
+        (lookup_id,) = [key for key, body in lookups.items() if body["name"] == f"littil/backend/{env.name}/{secret}"]
+        assert imports[f"aws_secretsmanager_secret.{secret_id}"] == data_ref(
+            "aws_secretsmanager_secret", lookup_id, "arn"
+        )
+        versions = resources(stack, "aws_secretsmanager_secret_version").values()
+        assert all(v["secret_id"] != ref("aws_secretsmanager_secret", secret_id, "id") for v in versions)
+    # The operators' SMTP credentials stay: no SES user or key of ours is made for them.
+    users = {user["name"] for user in resources(stack, "aws_iam_user").values()}
+    assert f"LITTIL-NL-{env.name}-littil-api-SMTP-User" not in users
+    log_writer_id, _ = named(stack, "aws_iam_user", f"LITTIL-NL-{env.name}-littil-api-CloudWatch-User")
+    assert set(resources(stack, "aws_iam_access_key")) == {access_key_of(stack, log_writer_id)}
+    # The old system's log group, with its logs (731 days in the old stacks).
+    group_id, group = named(stack, "aws_cloudwatch_log_group", f"LITTILBackendApiEcsLogs-{env.name}")
+    assert imports[f"aws_cloudwatch_log_group.{group_id}"] == f"LITTILBackendApiEcsLogs-{env.name}"
+    assert group["retention_in_days"] >= 731
 
 
 def test_mail_dns_records_go_to_route53_when_a_zone_is_configured(opt_ins: dict[str, Stack]) -> None:

@@ -25,10 +25,12 @@ from tests.conftest import REPO
 from tests.test_ec2 import TF_INTERPOLATION, boot_script, heredoc
 from tests.tf import Stack
 
-DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md"]
+DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md", REPO / "docs" / "migration.md"]
 # What a pasted line leaves for the operator to fill in, and a value of the right shape for each.
 FILL_INS = {
     r"<instance-id>": "i-0123456789abcdef0",
+    r"<certificate-arn>": "arn:aws:acm:eu-west-1:210987654321:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    r"<command-id>": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
     r"<task-id>": "0123456789abcdef0123456789abcdef",
     r"<email>": "ops@littil.org",
     r"<output master-secret-arn of database-<env>>": "arn:aws:secretsmanager:eu-west-1:210987654321:secret:rds!db-x",

@@ -15,6 +15,12 @@ from tests.conftest import ENVS_DIR
 STAGING = (ENVS_DIR / "staging.hcl").read_text()
 PRODUCTION = (ENVS_DIR / "production.hcl").read_text()
 COMMON = (ENVS_DIR / "common.hcl").read_text()
+# database keys of a restore, as docs/migration.md has the operator write them.
+RESTORE = (
+    '  snapshot_identifier = "littil-final-10-11"\n'
+    '  snapshot_engine_version = "{version}"\n'
+    "  snapshot_allocated_storage_gb = {size}\n"
+)
 
 
 def envs_with(tmp_path: Path, **files: str) -> Path:
@@ -54,6 +60,14 @@ def test_environments_are_common_defaults_plus_their_own_deltas(config: AppConfi
     assert staging.api_domain == "api.staging.littil.org"
     # The application's latest release when this was written (the old stacks ran 1.3.x).
     assert staging.api.image_tag == production.api.image_tag == "1.6.0"
+
+
+def test_a_restore_that_rds_accepts_loads(tmp_path: Path) -> None:
+    # The old database's facts (docs/migration.md): its copy upgraded to 10.11, 100 GB, restored as is.
+    staging = STAGING.replace("database {\n", "database {\n" + RESTORE.format(version="10.11.9", size=100))
+    database = load_config(envs_with(tmp_path, staging=staging)).workload("staging").database
+    assert (database.snapshot_identifier, database.snapshot_engine_version) == ("littil-final-10-11", "10.11.9")
+    assert database.allocated_storage_gb == database.snapshot_allocated_storage_gb == 100
 
 
 def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:
@@ -116,14 +130,14 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             {"staging": STAGING + 'colour = "red"\n'}, "staging.hcl", "colour", "unknown key", id="unknown-key"
         ),
         pytest.param(
-            {"staging": STAGING + "api {\n  ecs {\n    cpus = 256\n  }\n}\n"},
+            {"staging": STAGING.replace("api {\n", "api {\n  ecs {\n    cpus = 256\n  }\n")},
             "staging.hcl",
             "api.ecs.cpus",
             "unknown key",
             id="unknown-nested-key",
         ),
         pytest.param(
-            {"staging": STAGING + 'api {\n  ecs {\n    desired_count = "two"\n  }\n}\n'},
+            {"staging": STAGING.replace("api {\n", 'api {\n  ecs {\n    desired_count = "two"\n  }\n')},
             "staging.hcl",
             "api.ecs.desired_count",
             'expected a whole number, got "two"',
@@ -200,7 +214,7 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="production-without-deletion-protection",
         ),
         pytest.param(
-            {"production": PRODUCTION.replace("backup_retention_days = 14", "backup_retention_days = 3")},
+            {"production": PRODUCTION.replace("backup_retention_days    = 14", "backup_retention_days    = 3")},
             "production.hcl",
             "database.backup_retention_days",
             "production requires at least 7 days of backups, got 3",
@@ -228,11 +242,39 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="zones-outside-region",
         ),
         pytest.param(
-            {"staging": STAGING + "api {\n  ecs {\n    cpu = 1024\n  }\n}\n"},
+            {"staging": STAGING.replace("api {\n", "api {\n  ecs {\n    cpu = 1024\n  }\n")},
             "common.hcl",
             "api.ecs.memory_mib",
             "Fargate memory size for cpu 1024",
             id="fargate-size-mismatch",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", 'database {\n  snapshot_identifier = "littil-final"\n')},
+            "staging.hcl",
+            "database.snapshot_identifier",
+            "needs database.snapshot_engine_version too",
+            id="restore-without-the-snapshot-version",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", "database {\n" + RESTORE.format(version="10.6.17", size=100))},
+            "common.hcl",
+            "database.engine_version",
+            "engine_version must be 10.6.x for the restore",
+            id="restore-across-a-major-version",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", "database {\n" + RESTORE.format(version="10.11.9", size=150))},
+            "staging.hcl",
+            "database.allocated_storage_gb",
+            "at least the snapshot's 150 GB",
+            id="restore-into-less-storage",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", 'database {\n  snapshot_engine_version = "10.11.9"\n')},
+            "staging.hcl",
+            "database.snapshot_engine_version",
+            "only applies with database.snapshot_identifier",
+            id="snapshot-facts-without-a-snapshot",
         ),
         pytest.param(
             {"common": COMMON + "colour = 1\n"}, "common.hcl", "colour", "unknown key", id="unknown-key-in-common"

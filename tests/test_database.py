@@ -150,7 +150,7 @@ def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_ins: dict[st
     environment = {item["name"]: item["value"] for item in container["environment"]}
     url = environment["_PROD_QUARKUS_DATASOURCE_JDBC_URL"]
     assert url.startswith("jdbc:mariadb://")
-    assert url.endswith("/littil?sslMode=trust")
+    assert url.endswith("/LittilDatabase?sslMode=trust")
     assert environment["DATASOURCE_HOST"] in url
 
 
@@ -164,3 +164,14 @@ def test_restore_from_snapshot_never_replaces_the_database_later(
     assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
     assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
     assert db["lifecycle"] == {"ignore_changes": ignored}
+
+
+def test_a_major_upgrade_is_allowed_only_where_config_says_so(
+    stacks: dict[str, Stack], opt_ins: dict[str, Stack]
+) -> None:
+    # RDS refuses a new major engine_version unless the apply that brings it allows it.
+    assert instance(stacks["database-staging"])[1]["allow_major_version_upgrade"] is False
+    assert instance(stacks["database-production"])[1]["allow_major_version_upgrade"] is False
+    _, upgrading = instance(opt_ins["database-staging"])
+    assert upgrading["allow_major_version_upgrade"] is True
+    assert upgrading["engine_version"] == "10.11"

@@ -34,12 +34,12 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     ("files", "expected"),
     [
         pytest.param(
-            {"staging": STAGING + 'api {\n  ecs {\n    desired_count = "two"\n  }\n}\n'},
+            {"staging": STAGING.replace("api {\n", 'api {\n  ecs {\n    desired_count = "two"\n  }\n')},
             "staging.hcl: api.ecs.desired_count: expected a whole number",
             id="wrong-type",
         ),
         pytest.param(
-            {"production": PRODUCTION.replace("backup_retention_days = 14", "backup_retention_days = 3")},
+            {"production": PRODUCTION.replace("backup_retention_days    = 14", "backup_retention_days    = 3")},
             "production.hcl: database.backup_retention_days: production requires at least 7 days",
             id="unsafe-production",
         ),

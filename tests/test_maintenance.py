@@ -67,7 +67,7 @@ def test_enabled_maintenance_runs_the_maintenance_image_with_exec_and_database_w
         "database-staging",
         ref("aws_db_instance", db_name, "address"),
     )
-    assert environment["DB_NAME"] == "littil"
+    assert environment["DB_NAME"] == "LittilDatabase"  # the old system's database, restored
     secrets = {item["name"]: item["valueFrom"] for item in container["secrets"]}
     secret_arn = f"${{aws_db_instance.{db_name}.master_user_secret[0].secret_arn}}"
     for variable, key in (("DB_USER", "username"), ("DB_PASSWORD", "password")):

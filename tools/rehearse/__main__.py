@@ -39,8 +39,11 @@ TIMINGS_FILE = REPO / ".tools" / "rehearsal-timing.json"
 
 def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
     env = config.workload(name)
-    with rehearsal.step(f"{name}: deploy every stack, then plan each again"):
-        rehearsal.deploy_environment(rehearsal.synth(config, f"{name}-base"), name)
+    with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
+        outdir = rehearsal.synth(config, f"{name}-base")
+        adopted = procedures.seed_old_system(rehearsal, outdir, name)
+        rehearsal.deploy_environment(outdir, name)
+        procedures.check_adopted_data_kept(rehearsal, name, adopted)
     with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
         config = procedures.move_state_into_bucket(rehearsal, config, name)
     with rehearsal.step(f"{name}: roll out a new image tag"):
@@ -61,8 +64,11 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> N
 
 def shared_procedures(rehearsal: Rehearsal, config: AppConfig) -> None:
     name = config.shared.name
-    with rehearsal.step(f"{name}: deploy every stack, then plan each again"):
-        rehearsal.deploy_environment(rehearsal.synth(config, f"{name}-base"), name)
+    with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
+        outdir = rehearsal.synth(config, f"{name}-base")
+        adopted = procedures.seed_old_system(rehearsal, outdir, name)
+        rehearsal.deploy_environment(outdir, name)
+        procedures.check_adopted_data_kept(rehearsal, name, adopted)
     with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
         procedures.move_state_into_bucket(rehearsal, config, name)
 
