@@ -21,6 +21,7 @@ from config.model import AppConfig, DatabaseConfig, SharedEnvironment, WorkloadE
 
 COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
+PRODUCTION_ENV = "production"
 MIN_PRODUCTION_BACKUP_DAYS = 7
 
 _ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,10}")
@@ -41,13 +42,21 @@ T = TypeVar("T")
 
 
 class ConfigError(Exception):
-    """A problem in one env file, at one key path."""
+    """A problem in one env file, at one key path (shown relative to the working directory when inside it)."""
 
     def __init__(self, file: Path, key: str | None, problem: str) -> None:
-        super().__init__(f"{file}: {key}: {problem}" if key else f"{file}: {problem}")
         self.file = file
         self.key = key
         self.problem = problem
+        self.shown = _shown(file)
+        super().__init__(f"{self.shown}: {key}: {problem}" if key else f"{self.shown}: {problem}")
+
+
+def _shown(file: Path) -> str:
+    try:
+        return str(file.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(file)
 
 
 def load_config(envs_dir: Path) -> AppConfig:
@@ -60,8 +69,14 @@ def load_config(envs_dir: Path) -> AppConfig:
     common = _read_hcl(common_path)
     _reject_unknown_common_keys(common, common_path)
 
+    for path in sorted(envs_dir.iterdir()):
+        if path.suffix.lower() == ".hcl" and path.suffix != ".hcl":
+            raise ConfigError(
+                path, None, f"would be skipped: environment files end in lower-case .hcl ({path.stem}.hcl)"
+            )
     shared: SharedEnvironment | None = None
     workloads: list[WorkloadEnvironment] = []
+    accounts: dict[str, Path] = {}
     for env_path in sorted(envs_dir.glob("*.hcl")):
         if env_path.name == COMMON_FILE:
             continue
@@ -73,12 +88,21 @@ def load_config(envs_dir: Path) -> AppConfig:
                 "environment file names must be 2-11 lower-case letters or digits (AWS name limits), e.g. staging.hcl",
             )
         sources = _Sources(common, common_path, _read_hcl(env_path), env_path)
+        environment: SharedEnvironment | WorkloadEnvironment
         if name == SHARED_ENV:
-            shared = _load_environment(SharedEnvironment, name, sources)
+            environment = shared = _load_environment(SharedEnvironment, name, sources)
         else:
-            workload = _load_environment(WorkloadEnvironment, name, sources)
+            environment = workload = _load_environment(WorkloadEnvironment, name, sources)
             _check_workload(workload, sources)
             workloads.append(workload)
+        # Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account.
+        other = accounts.setdefault(environment.account_id, env_path)
+        if other != env_path:
+            raise sources.error(
+                ("account_id",),
+                f"{environment.account_id} is also {other.stem}'s account;"
+                " each environment needs an account of its own",
+            )
     if shared is None:
         raise ConfigError(
             envs_dir / f"{SHARED_ENV}.hcl", None, "file not found: the shared (registry) account is required"
@@ -91,15 +115,45 @@ def _read_hcl(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(path, None, f"cannot read file: {error}") from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(path, None, "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM")
     try:
-        parsed = hcl2.loads(text, serialization_options=_HCL_OPTIONS)
+        tree = hcl2.parses_to_tree(text)
     except lark.exceptions.UnexpectedInput as error:
         raise ConfigError(path, None, f"HCL syntax error at line {error.line}, column {error.column}") from None
     except lark.exceptions.LarkError as error:
         raise ConfigError(path, None, f"HCL syntax error: {str(error).splitlines()[0]}") from None
+    _reject_repeated_keys(tree, (), path)
+    parsed = hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS)
     normalized = _unwrap_blocks(parsed, (), path)
     assert isinstance(normalized, dict)
     return normalized
+
+
+def _reject_repeated_keys(node: lark.Tree[Any], path: Path_, file: Path) -> None:
+    """A key given twice in one block: HCL keeps the last one silently, so refuse it instead."""
+    bodies = (
+        [node] if node.data == "body" else [c for c in node.children if isinstance(c, lark.Tree) and c.data == "body"]
+    )
+    if not bodies:
+        return  # an empty file
+    (body,) = bodies
+    seen: dict[str, int] = {}
+    for child in body.children:
+        if not isinstance(child, lark.Tree) or child.data not in ("attribute", "block"):
+            continue
+        token = child.children[0].children[0]
+        name = str(token)
+        if child.data == "block":
+            inner = next(part for part in child.children if isinstance(part, lark.Tree) and part.data == "body")
+            _reject_repeated_keys(inner, (*path, name), file)
+        elif name in seen:
+            line = getattr(token, "line", "?")
+            raise ConfigError(
+                file, _format_key((*path, name)), f"given twice (lines {seen[name]} and {line}); give it once"
+            )
+        else:
+            seen[name] = getattr(token, "line", 0)
 
 
 def _unwrap_blocks(value: Any, path: Path_, file: Path) -> Any:
@@ -149,7 +203,11 @@ class _Sources:
         return self.common_path
 
     def error(self, path: Path_, problem: str) -> ConfigError:
-        return ConfigError(self.file_of(path), _format_key(path), problem)
+        """The error, at the file the value came from; a default from common.hcl also names the environment."""
+        file = self.file_of(path)
+        if file == self.common_path:
+            problem = f"{problem} (the default {self.env_path.stem} inherits; override it in {_shown(self.env_path)})"
+        return ConfigError(file, _format_key(path), problem)
 
 
 def _has_path(tree: Any, path: Path_) -> bool:
@@ -331,14 +389,16 @@ def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
             f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}",
         )
 
-    if env.is_production:
+    if env.name == PRODUCTION_ENV and not env.production_grade:
+        raise sources.error(("production_grade",), "production must be production-grade: set it to true")
+    if env.production_grade:
         if not database.deletion_protection:
             raise sources.error(
-                ("database", "deletion_protection"), "production requires deletion protection: set it to true"
+                ("database", "deletion_protection"), "production_grade requires deletion protection: set it to true"
             )
         if database.backup_retention_days < MIN_PRODUCTION_BACKUP_DAYS:
             raise sources.error(
                 ("database", "backup_retention_days"),
-                f"production requires at least {MIN_PRODUCTION_BACKUP_DAYS} days of backups, "
+                f"production_grade requires at least {MIN_PRODUCTION_BACKUP_DAYS} days of backups, "
                 f"got {database.backup_retention_days}",
             )

@@ -60,7 +60,7 @@ class RegistryConfig:
     """ECR settings of the shared account."""
 
     untagged_image_expiry_days: PositiveInt
-    tagged_images_to_keep: PositiveInt
+    tagged_images_to_keep: Annotated[int, rules.within(1, 10000, "images an ECR lifecycle rule counts")]
     # Tags of littil-backend that may be overwritten (e.g. "latest"); empty = all immutable.
     api_mutable_tags: tuple[ImageTag, ...]
 
@@ -76,10 +76,10 @@ class NetworkConfig:
 @dataclass(frozen=True)
 class DatabaseConfig:
     name: Annotated[str, rules.database_name]
-    engine_version: Annotated[str, rules.engine_version]
+    engine_version: Annotated[str, rules.engine_version, rules.offered_engine_version]
     instance_class: Annotated[str, rules.db_instance_class]
-    allocated_storage_gb: PositiveInt
-    max_allocated_storage_gb: PositiveInt
+    allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS MariaDB gp3 storage in GB")]
+    max_allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS MariaDB gp3 storage in GB")]
     backup_retention_days: Annotated[int, rules.backup_retention]
     deletion_protection: bool
     multi_az: bool
@@ -91,20 +91,21 @@ class DatabaseConfig:
     # version and size: state both (`aws rds describe-db-snapshots`), so validation can refuse what RDS would.
     snapshot_identifier: Annotated[str, rules.snapshot_identifier] | None = None
     snapshot_engine_version: Annotated[str, rules.engine_version] | None = None
-    snapshot_allocated_storage_gb: PositiveInt | None = None
+    snapshot_allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS storage in GB")] | None = None
 
 
 @dataclass(frozen=True)
 class EcsApiConfig:
     cpu: Annotated[int, rules.fargate_cpu]
     memory_mib: PositiveInt
-    desired_count: Annotated[int, rules.non_negative]
+    desired_count: Annotated[int, rules.within(0, 5000, "tasks per ECS service")]
 
 
 @dataclass(frozen=True)
 class Ec2ApiConfig:
     instance_type: Annotated[str, rules.ec2_instance_type]
-    root_volume_gb: PositiveInt
+    # The Amazon Linux 2023 AMI's snapshot is 8 GB; gp3 volumes end at 16 TiB.
+    root_volume_gb: Annotated[int, rules.within(8, 16384, "gp3 root volume in GB")]
     # Let's Encrypt account and expiry mail.
     certbot_email: Annotated[str, rules.email]
     # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
@@ -170,6 +171,8 @@ class WorkloadEnvironment:
     maintenance: MaintenanceConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
     adopt_legacy: bool
+    # true: real users' data; the production rules apply (deletion protection, >= 7 days of backups).
+    production_grade: bool
     # Defaults to mail.<domain>.
     mail_domain: DomainName | None = None
     # With a hosted zone, DNS records (certificate validation, DKIM) are managed here;
@@ -187,10 +190,6 @@ class WorkloadEnvironment:
     @property
     def effective_mail_domain(self) -> str:
         return self.mail_domain or f"mail.{self.domain}"
-
-    @property
-    def is_production(self) -> bool:
-        return self.name == "production"
 
 
 @dataclass(frozen=True)

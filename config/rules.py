@@ -47,6 +47,29 @@ def release_tag(value: str) -> str | None:
 github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
 database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
 engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')
+# Major versions RDS for MariaDB creates instances of (10.6 left standard support in August 2026).
+RDS_MARIADB_MAJORS = ("10.11", "11.4", "11.8")
+
+
+def offered_engine_version(value: str) -> str | None:
+    """A version new instances can run: one of RDS's majors, optionally with a minor ("10.11", "10.11.9")."""
+    major = ".".join(value.split(".")[:2])
+    return (
+        None
+        if major in RDS_MARIADB_MAJORS
+        else f"a major version RDS offers for MariaDB: {', '.join(RDS_MARIADB_MAJORS)}"
+    )
+
+
+def within(low: int, high: int, why: str) -> Callable[[int], str | None]:
+    """A whole number AWS accepts: from `low` to `high` (`why` names the limit)."""
+
+    def rule(value: int) -> str | None:
+        return None if low <= value <= high else f"a whole number from {low} to {high} ({why})"
+
+    return rule
+
+
 db_instance_class = _matches(r"db\.[a-z0-9]+\.[a-z0-9]+", 'an RDS instance class such as "db.t4g.micro"')
 snapshot_identifier = _matches(
     r"[A-Za-z][A-Za-z0-9:-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[A-Za-z0-9:-]+",
@@ -82,19 +105,41 @@ def vpc_cidr(value: str) -> str | None:
 
 
 ec2_instance_type = _matches(r"[a-z][a-z0-9-]*\.[a-z0-9]+", 'an EC2 instance type such as "t3a.micro"')
-email = _matches(r"[^@\s]+@[a-z0-9-]+(\.[a-z0-9-]+)+", "an e-mail address")
+_EMAIL_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+
+
+def email(value: str) -> str | None:
+    """user@domain: a dot-atom local part (RFC 5322) and a DNS name with a top-level domain of letters."""
+    local, at, domain = value.rpartition("@")
+    valid = (
+        at
+        and len(value) <= 254
+        and re.fullmatch(_EMAIL_LOCAL, local)
+        and domain_name(domain) is None
+        and re.fullmatch(r"[a-z]{2,63}", domain.rsplit(".", 1)[-1])
+    )
+    return None if valid else 'an e-mail address such as "info@littil.org"'
+
+
 ssh_public_key = _matches(
     r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=* ?.*", "an OpenSSH public key line"
 )
 
 
+# The widest SSH source a rule may name: a /16 (65,536 addresses) or an IPv6 /48 (one site).
+MIN_SSH_PREFIX = {4: 16, 6: 48}
+
+
 def ssh_cidr(value: str) -> str | None:
-    expected = 'an IPv4 or IPv6 network that is not the whole internet, such as "203.0.113.7/32"'
+    expected = (
+        "an IPv4 network of /16 or narrower or an IPv6 network of /48 or narrower, such as"
+        ' "203.0.113.7/32" (wider ones open port 22 to much of the internet)'
+    )
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return expected
-    return expected if network.prefixlen == 0 else None
+    return expected if network.prefixlen < MIN_SSH_PREFIX[network.version] else None
 
 
 def positive(value: int) -> str | None:

@@ -11,6 +11,10 @@ country = "NL"
 # false for a new environment. Once imported, the import blocks are no-ops.
 adopt_legacy = false
 
+# true for an environment with real users' data: validation then requires database deletion
+# protection and at least 7 days of backups. production must be; copies of it stay so.
+production_grade = false
+
 state {
   # Old versions of state files are kept this long after being overwritten.
   noncurrent_version_expiration_days = 90

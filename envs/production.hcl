@@ -4,6 +4,9 @@ account_id = "222222222222"
 domain      = "littil.org"
 cors_origin = "https://www.littil.org"
 
+# Real users' data: deletion protection and at least 7 days of backups are enforced.
+production_grade = true
+
 # The old CDK system runs here: import its data holders (docs/migration.md).
 adopt_legacy = true
 

@@ -25,7 +25,8 @@ from tests.tf import Stack
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
-ENVS_DIR = REPO / "envs"
+# The environments under test: envs/, or the directory main.py is pointed at (LITTIL_ENVS_DIR).
+ENVS_DIR = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
 
 SYNTHESES: list[Path] = []
 CLI_LIST: dict[str, subprocess.Popen[str]] = {}
@@ -111,6 +112,28 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
         ),
     )
     return synthesize_workloads(tmp_path_factory.mktemp("opt-in.out"), config.shared, opted_in, with_ssh)
+
+
+# An environment as the README's "Adding an environment" has an operator write it: nothing but these.
+NEW_ENVIRONMENT = (
+    "example",
+    'account_id  = "999999999999"\ndomain      = "example.littil.org"\ncors_origin = "https://example.littil.org"\n',
+)
+
+
+@pytest.fixture(scope="session")
+def new_environment(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
+    """The stacks of a new environment written the README's way (everything else from common.hcl).
+
+    What other teams copy: nothing adopted from the old system, every default as it ships.
+    """
+    envs = tmp_path_factory.mktemp("new-environment") / "envs"
+    shutil.copytree(ENVS_DIR, envs)
+    name, text = NEW_ENVIRONMENT
+    (envs / f"{name}.hcl").write_text(text)
+    env = load_config(envs).workload(name)
+    assert not env.adopt_legacy
+    return synthesize_workloads(tmp_path_factory.mktemp("new-environment.out"), config.shared, env)
 
 
 def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: WorkloadEnvironment) -> dict[str, Stack]:

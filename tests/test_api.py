@@ -330,7 +330,9 @@ def test_tasks_are_reachable_only_from_the_load_balancer_and_reach_out_only_wher
     assert lb_ingress == {(443, "0.0.0.0/0"), (443, "::/0"), (80, "0.0.0.0/0"), (80, "::/0")}
 
 
-def test_no_security_group_opens_anything_but_http_and_https_to_the_world(stacks: dict[str, Stack]) -> None:
+def test_no_security_group_opens_anything_but_http_and_https_to_the_world(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
     opened = 0
     for stack_name, stack in stacks.items():
         for name, rule in resources(stack, "aws_vpc_security_group_ingress_rule").items():
@@ -340,7 +342,8 @@ def test_no_security_group_opens_anything_but_http_and_https_to_the_world(stacks
             assert rule["ip_protocol"] != "-1", f"{stack_name}/{name}"
         for name, group in resources(stack, "aws_security_group").items():
             assert "ingress" not in group and "egress" not in group, f"{stack_name}/{name} uses inline rules"  # noqa: PT018
-    assert opened == 8  # 80 and 443, IPv4 and IPv6, per API load balancer
+    # 80 and 443, IPv4 and IPv6, per API (its load balancer or its instance), nothing else.
+    assert opened == 4 * len(config.workloads)
 
 
 ACCOUNT = "${data.aws_caller_identity.current-account.account_id}"

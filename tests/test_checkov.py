@@ -61,15 +61,15 @@ def finding_name(stacks: dict[str, Stack], stack_name: str, checkov_resource: st
 
 @pytest.fixture(scope="session")
 def checkov_findings(
-    stacks: dict[str, Stack], toggled: dict[str, Stack], tmp_path_factory: pytest.TempPathFactory
+    stacks: dict[str, Stack], new_environment: dict[str, Stack], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, set[tuple[str, str]]]:
     """Failed checks as {scanned dir: {(check id, "<stack>/<type>.<name>")}}.
 
-    Besides every stack, the API of a new environment (nothing adopted from the old system,
-    so its own SMTP user) is scanned as `api-production@new`: it is what other teams copy.
+    Besides every stack, a new environment's stacks are scanned (every default, nothing adopted
+    from the old system): what other teams copy, and what an added envs/<name>.hcl gets.
     """
     scan = tmp_path_factory.mktemp("checkov-scan")
-    stacks = {**stacks, "api-production@new": toggled["api-production"]}
+    stacks = {**stacks, **new_environment}
     for name, stack in stacks.items():
         (scan / "stacks" / name).mkdir(parents=True)
         (scan / "stacks" / name / "cdk.tf.json").write_text(json.dumps(scan_copy(stack), indent=2))

@@ -77,14 +77,15 @@ def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:
 
 
 def test_every_real_workload_account_may_pull_and_no_placeholder_ever_does(tmp_path: Path) -> None:
-    # Today both workload files hold placeholders: nobody is granted anything yet.
+    # Today staging and production hold placeholders: neither is granted anything yet.
     shipped = load_config(ENVS_DIR)
-    assert [env.name for env in shipped.placeholder_environments] == ["production", "staging"]
-    assert shipped.pull_account_ids == ()
-    # Filling in one id grants exactly that account; the other placeholder still gets nothing.
+    assert {"production", "staging"} <= {env.name for env in shipped.placeholder_environments}
+    assert not {"111111111111", "222222222222"} & set(shipped.pull_account_ids)
+    # Filling in one id grants exactly that account more; the other placeholder still gets nothing.
     filled = load_config(envs_with(tmp_path, staging=STAGING.replace('"111111111111"', '"210987654321"')))
-    assert filled.pull_account_ids == ("210987654321",)
-    assert [env.name for env in filled.placeholder_environments] == ["production"]
+    assert set(filled.pull_account_ids) - set(shipped.pull_account_ids) == {"210987654321"}
+    assert "production" in {env.name for env in filled.placeholder_environments}
+    assert "staging" not in {env.name for env in filled.placeholder_environments}
 
 
 @pytest.mark.parametrize(
@@ -210,21 +211,21 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             {"production": PRODUCTION.replace("database {", "database {\n  deletion_protection = false")},
             "production.hcl",
             "database.deletion_protection",
-            "production requires deletion protection",
+            "production_grade requires deletion protection",
             id="production-without-deletion-protection",
         ),
         pytest.param(
             {"production": PRODUCTION.replace("backup_retention_days    = 14", "backup_retention_days    = 3")},
             "production.hcl",
             "database.backup_retention_days",
-            "production requires at least 7 days of backups, got 3",
+            "production_grade requires at least 7 days of backups, got 3",
             id="production-backups-under-7-days",
         ),
         pytest.param(
             {"common": COMMON.replace("deletion_protection      = true", "deletion_protection      = false")},
             "common.hcl",
             "database.deletion_protection",
-            "production requires deletion protection",
+            "production_grade requires deletion protection",
             id="unsafe-default-blamed-on-common-when-production-inherits-it",
         ),
         pytest.param(
@@ -277,6 +278,81 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="snapshot-facts-without-a-snapshot",
         ),
         pytest.param(
+            {"staging": STAGING + 'domain = "staging2.littil.org"\n'},
+            "staging.hcl",
+            "domain",
+            "given twice (lines 4 and ",
+            id="key-given-twice-in-one-file",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", "database {\n  multi_az = true\n  multi_az = false\n")},
+            "staging.hcl",
+            "database.multi_az",
+            "given twice",
+            id="nested-key-given-twice",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('account_id = "111111111111"', 'account_id = "222222222222"')},
+            "staging.hcl",
+            "account_id",
+            "222222222222 is also production's account; each environment needs an account of its own",
+            id="two-environments-in-one-account",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('account_id = "111111111111"', 'account_id = "680278545709"')},
+            "staging.hcl",
+            "account_id",
+            "also shared's account",
+            id="workload-in-the-registry-account",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("production_grade = true", "production_grade = false")},
+            "production.hcl",
+            "production_grade",
+            "production must be production-grade",
+            id="production-not-production-grade",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('engine_version           = "10.11"', 'engine_version           = "10.6"')},
+            "common.hcl",
+            "database.engine_version",
+            "a major version RDS offers for MariaDB: 10.11, 11.4, 11.8",
+            id="engine-version-rds-no-longer-offers",
+        ),
+        pytest.param(
+            {
+                "production": PRODUCTION.replace(
+                    'variant = "ec2"',
+                    'variant = "ec2"\n  ec2 {\n    ssh_allowed_cidrs = ["0.0.0.0/1", "128.0.0.0/1"]\n  }',
+                )
+            },
+            "production.hcl",
+            "api.ec2.ssh_allowed_cidrs[0]",
+            "wider ones open port 22 to much of the internet",
+            id="ssh-open-to-half-the-internet",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("allocated_storage_gb     = 100", "allocated_storage_gb     = 70000")},
+            "staging.hcl",
+            "database.allocated_storage_gb",
+            "a whole number from 20 to 65536 (RDS MariaDB gp3 storage in GB)",
+            id="storage-beyond-rds-limits",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("api {\n", "api {\n  ec2 {\n    root_volume_gb = 4\n  }\n")},
+            "staging.hcl",
+            "api.ec2.root_volume_gb",
+            "a whole number from 8 to 16384",
+            id="root-volume-below-the-ami",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("api {\n", 'api {\n  ec2 {\n    certbot_email = "ops@littil"\n  }\n')},
+            "staging.hcl",
+            "api.ec2.certbot_email",
+            "an e-mail address",
+            id="e-mail-without-a-top-level-domain",
+        ),
+        pytest.param(
             {"common": COMMON + "colour = 1\n"}, "common.hcl", "colour", "unknown key", id="unknown-key-in-common"
         ),
         pytest.param(
@@ -314,3 +390,43 @@ def test_missing_shared_environment_is_an_error(tmp_path: Path) -> None:
 def test_missing_envs_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="environment directory not found"):
         load_config(tmp_path / "nope")
+
+
+def test_a_copy_of_production_under_another_name_keeps_production_rules(tmp_path: Path) -> None:
+    # Production safety follows the explicit setting the copy carries, not the file name.
+    prod = PRODUCTION.replace('account_id = "222222222222"', 'account_id = "333333333333"').replace(
+        "backup_retention_days    = 14", "backup_retention_days    = 1"
+    )
+    error = load_error(tmp_path, prod=prod)
+    assert (error.file.name, error.key) == ("prod.hcl", "database.backup_retention_days")
+    assert error.problem == "production_grade requires at least 7 days of backups, got 1"
+
+
+def test_files_that_would_be_skipped_are_refused(tmp_path: Path) -> None:
+    envs = envs_with(tmp_path)
+    (envs / "acceptance.HCL").write_text(STAGING)
+    with pytest.raises(ConfigError) as caught:
+        load_config(envs)
+    assert caught.value.file.name == "acceptance.HCL"
+    assert "would be skipped: environment files end in lower-case .hcl (acceptance.hcl)" in str(caught.value)
+
+
+def test_a_byte_order_mark_is_named_as_the_syntax_problem(tmp_path: Path) -> None:
+    envs = envs_with(tmp_path)
+    (envs / "staging.hcl").write_text("\ufeff" + STAGING, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(envs)
+    assert caught.value.problem == "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM"
+
+
+def test_messages_use_project_paths_and_name_the_environment_a_default_breaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envs_with(tmp_path, staging=STAGING + 'region = "eu-central-1"\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_config(Path("envs"))
+    assert str(caught.value) == (
+        'envs/common.hcl: network.availability_zones[0]: expected a zone of region "eu-central-1", got "eu-west-1a"'
+        " (the default staging inherits; override it in envs/staging.hcl)"
+    )

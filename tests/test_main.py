@@ -40,7 +40,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         ),
         pytest.param(
             {"production": PRODUCTION.replace("backup_retention_days    = 14", "backup_retention_days    = 3")},
-            "production.hcl: database.backup_retention_days: production requires at least 7 days",
+            "production.hcl: database.backup_retention_days: production_grade requires at least 7 days",
             id="unsafe-production",
         ),
         pytest.param({"staging": "account_id = \n"}, "staging.hcl: HCL syntax error at line 1", id="syntax-error"),

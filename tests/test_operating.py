@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from config.model import AppConfig
 from tests.conftest import REPO
 from tools.stacks import deploy_order
 
@@ -102,10 +103,11 @@ def test_deploying_an_environment_starts_with_its_state_bucket(project: Path) ->
     assert "== certificate-staging" not in result.stdout
 
 
-def test_an_unknown_environment_is_one_clear_line(project: Path) -> None:
-    result, calls = make(project, "deploy", "ENV=acceptance")
+def test_an_unknown_environment_is_one_clear_line(project: Path, config: AppConfig) -> None:
+    result, calls = make(project, "deploy", "ENV=nosuchenv")
     assert result.returncode == 2
-    assert "no stacks for environment 'acceptance'; environments: production, shared, staging" in result.stderr
+    known = ", ".join(sorted(env.name for env in config.environments))
+    assert f"no stacks for environment 'nosuchenv'; environments: {known}" in result.stderr
     assert calls == []
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.conftest import REPO
 from tests.tf import Stack, only, resources
-from tools.review import compare, render
+from tools.review import NOT_RESOURCES, compare, render
 
 DB = "aws_db_instance"
 
@@ -95,9 +95,12 @@ def test_switching_the_api_variant_shows_what_goes_and_what_comes(
     assert any(address.startswith("aws_ecs_service.") for address in api.added)
     assert any(address.startswith("aws_lb.") for address in api.added)
     # The Elastic IP goes with the EC2 variant: the address DNS points at is lost, and that is flagged.
-    assert [a for a in reports["network-production"].destructive if a.startswith("aws_eip.")] == reports[
-        "network-production"
-    ].removed
+    network = reports["network-production"]
+    assert [a for a in network.destructive if a.startswith("aws_eip.")] == [
+        a for a in network.removed if not a.startswith(NOT_RESOURCES)
+    ]
+    # ... and so do the outputs other stacks read the address from.
+    assert "output.api-public-ip" in network.removed
     assert reports["database-production"].empty
     assert reports["api-staging"].empty
     assert not reports["maintenance-staging"].destructive
@@ -149,3 +152,75 @@ def test_review_compares_two_git_revisions_and_exits_2_on_a_database_replacement
     assert f"-/+ {DB}.{name}  (forced by engine)" in result.stdout
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True)
     assert len(worktrees.stdout.splitlines()) == 1  # the temporary worktree is gone again
+
+
+def test_a_changed_data_source_is_a_change_and_names_what_reads_it(stacks: dict[str, Stack]) -> None:
+    # A policy's statements live in a data source (an IAM policy document), not in a resource argument:
+    # e.g. a new environment's account in the registry's pull policy.
+    after, registry = revision(stacks, "registry")
+    documents = registry["data"]["aws_iam_policy_document"]
+    name = next(n for n in documents if n.startswith("api-repository_push-pull_document"))
+    documents[name]["statement"][1]["actions"].append("ecr:DeleteRepository")
+    report = report_for(stacks, after, "registry")
+    assert not report.empty
+    assert list(report.changed) == [f"data.aws_iam_policy_document.{name}"]
+    text = render(compare(stacks, after), stacks, after)
+    assert "registry: 1 other change(s): data sources, outputs, imports, provider or backend" in text
+    assert f"  ~   data.aws_iam_policy_document.{name}: statement[1].actions  (read by aws_iam_policy." in text
+
+
+def test_outputs_imports_provider_and_backend_changes_are_seen(stacks: dict[str, Stack]) -> None:
+    after, api = revision(stacks, "api-staging")
+    api["output"]["oidc-secret-name"]["description"] = "changed"
+    api["import"] = api["import"][1:]
+    api["provider"]["aws"][0]["region"] = "eu-central-1"
+    api["terraform"]["backend"]["s3"]["key"] = "littil/staging/api-moved.tfstate"
+    report = report_for(stacks, after, "api-staging")
+    assert set(report.changed) == {"output.oidc-secret-name", "provider.aws.default", "terraform.backend.s3"}
+    assert report.removed == [f"import.{stacks['api-staging']['import'][0]['to']}"]
+    assert any("terraform.backend.s3: the state moves (key)" in warning for warning in report.warnings)
+    assert any("provider.aws.default: another account or region (region)" in warning for warning in report.warnings)
+    assert report.dangerous
+
+
+def test_a_new_database_name_is_said_loudly_although_terraform_ignores_it(stacks: dict[str, Stack]) -> None:
+    after, database = revision(stacks, "database-staging")
+    name, instance = only(database["resource"][DB])
+    instance["db_name"] = "littil"
+    report = report_for(stacks, after, "database-staging")
+    assert report.changed == {}  # db_name is in ignore_changes: the plan shows nothing ...
+    assert report.warnings == [  # ... but the API would look for a database that is not there
+        f"{DB}.{name}: database name LittilDatabase -> littil: Terraform leaves the database as it is"
+        " (db_name is ignored once created), but the API will connect to littil, which does not exist"
+    ]
+    assert "!!! 1 change(s) above hurt without destroying anything" in render(compare(stacks, after), stacks, after)
+
+
+def test_a_major_engine_upgrade_is_flagged_and_needs_the_config_switch(stacks: dict[str, Stack]) -> None:
+    after, database = revision(stacks, "database-staging")
+    name, instance = only(database["resource"][DB])
+    instance["engine_version"] = "11.4"
+    (refused,) = report_for(stacks, after, "database-staging").warnings
+    assert refused == (
+        f"{DB}.{name}: MAJOR engine upgrade 10.11 -> 11.4:"
+        " RDS refuses it unless database.allow_major_version_upgrade = true"
+    )
+    instance["allow_major_version_upgrade"] = True
+    (allowed,) = report_for(stacks, after, "database-staging").warnings
+    assert allowed.endswith("11.4: the database restarts (downtime); take a snapshot first")
+    instance["engine_version"] = "10.11.9"  # a minor upgrade is an ordinary change
+    assert report_for(stacks, after, "database-staging").warnings == []
+
+
+def test_a_mistyped_base_is_one_clear_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.review", "orgin/main"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"review: BASE 'orgin/main' is not a commit of {REPO} (try origin/main or HEAD~1)"
+    assert result.stdout == ""

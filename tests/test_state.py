@@ -17,12 +17,16 @@ def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEn
     return next(env for env in config.environments if env.name == name)
 
 
-def test_app_has_state_per_environment_the_registry_and_each_workload_component(stacks: dict[str, Stack]) -> None:
+def test_app_has_state_per_environment_the_registry_and_each_workload_component(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
     workload_components = ("certificate", "network", "database", "api", "maintenance")
+    workloads = [env.name for env in config.workloads]
+    assert {"staging", "production"} <= set(workloads)
     assert set(stacks) == {
         "registry",
-        *(f"state-{env}" for env in ("shared", "staging", "production")),
-        *(f"{component}-{env}" for component in workload_components for env in ("staging", "production")),
+        *(f"state-{env.name}" for env in config.environments),
+        *(f"{component}-{env}" for component in workload_components for env in workloads),
     }
 
 

@@ -5,8 +5,14 @@ and compares the Terraform JSON per stack: resources added, removed, changed (wi
 the attribute paths), and above all those Terraform would have to REPLACE or
 DESTROY: changed attributes that force a new resource, and construct ids that
 were renamed (Terraform sees a destroy plus a create unless the move is declared).
-Destroying or replacing a stateful resource (database, state bucket, repository,
-Elastic IP, secret, log group) is flagged loudly, and the exit code is 2.
+Everything else a deploy would act on is compared too: data sources (an IAM policy
+document feeds a policy), outputs, import blocks, the provider (account, region)
+and the state backend; a stack reads "no change" only when nothing differs.
+
+Flagged loudly, with exit code 2: destroying or replacing a stateful resource
+(database, state bucket, repository, Elastic IP, secret, log group), moving a
+stack's state or account, a new database name (Terraform leaves the database alone
+and the API looks for one that does not exist), and a major engine upgrade.
 
 Offline: no AWS account, credentials or provider plugin. `terraform plan` against
 the real account (`make plan STACK=...`) remains the final word.
@@ -15,6 +21,7 @@ the real account (`make plan STACK=...`) remains the final word.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -86,6 +93,10 @@ STATEFUL = {
 }
 
 
+# Addresses of what is not a resource start with one of these.
+NOT_RESOURCES = ("data.", "output.", "import.", "provider.", "terraform.")
+
+
 @dataclass
 class StackReport:
     name: str
@@ -94,6 +105,7 @@ class StackReport:
     changed: dict[str, list[str]] = field(default_factory=dict)
     replaced: dict[str, list[str]] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # removed address -> added address with the same body
+    warnings: list[str] = field(default_factory=list)  # what hurts although Terraform would not destroy anything
 
     @property
     def destructive(self) -> list[str]:
@@ -101,17 +113,53 @@ class StackReport:
         return [address for address in (*self.removed, *self.replaced) if address.split(".")[0] in STATEFUL]
 
     @property
+    def dangerous(self) -> bool:
+        return bool(self.destructive or self.warnings)
+
+    @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
+        return not (self.added or self.removed or self.changed or self.warnings)
+
+
+def _bare(body: Any) -> Any:
+    return {key: value for key, value in body.items() if key != "//"} if isinstance(body, dict) else body
 
 
 def resources(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """`type.name` -> body without CDKTF's metadata."""
     return {
-        f"{kind}.{name}": {key: value for key, value in body.items() if key != "//"}
+        f"{kind}.{name}": _bare(body)
         for kind, items in stack.get("resource", {}).items()
         for name, body in items.items()
     }
+
+
+def items(stack: dict[str, Any]) -> dict[str, Any]:
+    """Everything a deploy acts on, by address: resources, `data.`, `output.`, `import.`, `provider.`, `terraform.`."""
+    found: dict[str, Any] = dict(resources(stack))
+    for kind, entries in stack.get("data", {}).items():
+        found.update({f"data.{kind}.{name}": _bare(body) for name, body in entries.items()})
+    found.update({f"output.{name}": body for name, body in stack.get("output", {}).items()})
+    found.update({f"import.{block['to']}": {"id": block["id"]} for block in stack.get("import", [])})
+    for name, configurations in stack.get("provider", {}).items():
+        for configuration in configurations:
+            found[f"provider.{name}.{configuration.get('alias', 'default')}"] = configuration
+    for key, value in stack.get("terraform", {}).items():
+        if key == "backend":
+            found.update({f"terraform.backend.{kind}": body for kind, body in value.items()})
+        else:
+            found[f"terraform.{key}"] = value
+    return found
+
+
+def readers(stack: dict[str, Any], data_address: str) -> list[str]:
+    """Resources whose arguments use a data source (what its change reaches)."""
+    needle = f"${{{data_address}."
+    return [address for address, body in resources(stack).items() if needle in json.dumps(body)]
+
+
+def _major(version: Any) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
 
 
 def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -139,15 +187,22 @@ def forces_replacement(resource_type: str, path: str, after: dict[str, Any]) -> 
 
 def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> StackReport:
     report = StackReport(name)
-    old, new = resources(before), resources(after)
+    old, new = items(before), items(after)
     report.added = sorted(new.keys() - old.keys())
     report.removed = sorted(old.keys() - new.keys())
     for address in sorted(old.keys() & new.keys()):
-        ignored = set(new[address].get("lifecycle", {}).get("ignore_changes", []))
-        paths = [p for p in changed_paths(old[address], new[address]) if p.split(".")[0].split("[")[0] not in ignored]
+        body = new[address] if isinstance(new[address], dict) else {}
+        ignored = set(body.get("lifecycle", {}).get("ignore_changes", []))
+        all_paths = changed_paths(old[address], new[address])
+        paths = [p for p in all_paths if p.split(".")[0].split("[")[0] not in ignored]
+        if address.startswith("aws_db_instance."):
+            report.warnings += database_warnings(address, old[address], new[address], all_paths)
         if not paths:
             continue
         report.changed[address] = paths
+        if address.startswith(NOT_RESOURCES):
+            report.warnings += setting_warnings(address, paths)
+            continue
         kind = address.split(".")[0]
         forcing = [p for p in paths if forces_replacement(kind, p, new[address])]
         if forcing:
@@ -159,7 +214,40 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
     return report
 
 
+def database_warnings(address: str, old: dict[str, Any], new: dict[str, Any], paths: list[str]) -> list[str]:
+    """What a database change does that its plan line does not show."""
+    warnings = []
+    if "db_name" in paths and old.get("db_name") and new.get("db_name"):
+        warnings.append(
+            f"{address}: database name {old['db_name']} -> {new['db_name']}: Terraform leaves the database as it is"
+            f" (db_name is ignored once created), but the API will connect to {new['db_name']}, which does not exist"
+        )
+    if "engine_version" in paths and _major(old.get("engine_version")) != _major(new.get("engine_version")):
+        upgrade = f"{address}: MAJOR engine upgrade {old.get('engine_version')} -> {new.get('engine_version')}"
+        if new.get("allow_major_version_upgrade") is not True:
+            warnings.append(f"{upgrade}: RDS refuses it unless database.allow_major_version_upgrade = true")
+        else:
+            warnings.append(f"{upgrade}: the database restarts (downtime); take a snapshot first")
+    return warnings
+
+
+def setting_warnings(address: str, paths: list[str]) -> list[str]:
+    """A stack whose state or account moves: Terraform would start from nothing there."""
+    if address.startswith("terraform.backend.") and {"bucket", "key", "region"} & set(paths):
+        return [
+            f"{address}: the state moves ({', '.join(paths)}): without `terraform init -migrate-state` the next"
+            " apply starts from empty state and creates everything again"
+        ]
+    if address.startswith("provider.") and {"region", "allowed_account_ids"} & {p.split("[")[0] for p in paths}:
+        return [
+            f"{address}: another account or region ({', '.join(paths)}): everything is created there anew"
+            " and what runs now is left unmanaged"
+        ]
+    return []
+
+
 def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[StackReport]:
+    """One report per stack of either side."""
     return [
         compare_stack(name, before.get(name, {}), after.get(name, {})) for name in sorted(before.keys() | after.keys())
     ]
@@ -168,25 +256,30 @@ def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
 def render(reports: list[StackReport], before: dict[str, Any], after: dict[str, Any]) -> str:
     lines = []
     for report in reports:
+        is_resource = {a: not a.startswith(NOT_RESOURCES) for a in (*report.added, *report.removed, *report.changed)}
         if report.name not in after:
             lines.append(
                 f"{report.name}: NO LONGER SYNTHESIZED - its resources stay in AWS, unmanaged, until destroyed"
             )
         elif report.name not in before:
-            lines.append(f"{report.name}: new stack, {len(report.added)} to add")
+            added = [a for a in report.added if is_resource[a]]
+            lines.append(f"{report.name}: new stack, {len(added)} to add")
         elif report.empty:
             lines.append(f"{report.name}: no change")
             continue
         else:
+            changed = [a for a in report.changed if is_resource[a] and a not in report.replaced]
+            others = [a for a in is_resource if not is_resource[a]]
             counts = [
-                f"{len(report.added)} to add" if report.added else "",
-                f"{len(report.changed) - len(report.replaced)} to change"
-                if len(report.changed) > len(report.replaced)
-                else "",
-                f"{len(report.replaced)} to REPLACE" if report.replaced else "",
-                f"{len(report.removed)} to DESTROY" if report.removed else "",
+                f"{sum(is_resource[a] for a in report.added)} to add",
+                f"{len(changed)} to change",
+                f"{len(report.replaced)} to REPLACE",
+                f"{sum(is_resource[a] for a in report.removed)} to DESTROY",
+                f"{len(others)} other change(s): data sources, outputs, imports, provider or backend",
             ]
-            lines.append(f"{report.name}: " + ", ".join(c for c in counts if c))
+            lines.append(f"{report.name}: " + ", ".join(c for c in counts if not c.startswith("0 ")))
+        for warning in report.warnings:
+            lines.append(f"  !!! {warning}")
         for address in report.destructive:
             kind = address.split(".")[0]
             verb = "REPLACE" if address in report.replaced else "DESTROY"
@@ -204,11 +297,17 @@ def render(reports: list[StackReport], before: dict[str, Any], after: dict[str, 
             lines.append(f"  +   {address}")
         for address, paths in report.changed.items():
             if address not in report.replaced:
-                lines.append(f"  ~   {address}: {', '.join(paths)}")
+                reach = readers(after.get(report.name, {}), address) if address.startswith("data.") else []
+                read_by = f"  (read by {', '.join(reach)})" if reach else ""
+                lines.append(f"  ~   {address}: {', '.join(paths)}{read_by}")
     destructive = [f"{r.name}/{a}" for r in reports for a in r.destructive]
+    warned = sum(len(r.warnings) for r in reports)
     lines.append("")
     if destructive:
         lines.append(f"!!! {len(destructive)} stateful resource(s) destroyed or replaced: {', '.join(destructive)}")
+    if warned:
+        lines.append(f"!!! {warned} change(s) above hurt without destroying anything: read each one.")
+    if destructive or warned:
         lines.append("!!! Snapshot/back up first and get a second review; then confirm with make plan STACK=<stack>.")
     else:
         lines.append("No stateful resource is destroyed or replaced. Confirm with make plan STACK=<stack>.")
@@ -227,6 +326,12 @@ def main() -> int:
     parser.add_argument("--repo", type=Path, default=REPO, help="the git work tree holding main.py (default: this one)")
     arguments = parser.parse_args()
     base, repo = arguments.base, arguments.repo.resolve()
+    known = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=repo, capture_output=True, check=False
+    )
+    if known.returncode != 0:
+        print(f"review: BASE {base!r} is not a commit of {repo} (try origin/main or HEAD~1)", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="littil-review-") as scratch:
         worktree, before_out, after_out = Path(scratch) / "base", Path(scratch) / "before", Path(scratch) / "after"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(worktree), base], cwd=repo, check=True)
@@ -242,7 +347,7 @@ def main() -> int:
     reports = compare(before, after)
     print(f"Changes from {base} to the working tree, per stack:\n")
     print(render(reports, before, after))
-    return 2 if any(report.destructive for report in reports) else 0
+    return 2 if any(report.dangerous for report in reports) else 0
 
 
 if __name__ == "__main__":

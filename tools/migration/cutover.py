@@ -263,8 +263,10 @@ class _World:
                 self.done.add((step.account, "switch"))
         for account, stack_name in sorted(self.live):
             self.walk.problems.append(f"the old {stack_name} in {account} is never retired")
+        accounts = {step.account for step in plan}  # the old system's; a new environment is no part of it
         for stack_name in sorted(set(self.ours) - set(self.walk.deployed_at)):
-            self.walk.problems.append(f"{stack_name} is never deployed")
+            if self.ours[stack_name].account in accounts:
+                self.walk.problems.append(f"{stack_name} is never deployed")
 
 
 def walk(plan: Sequence[Step], legacy: dict[str, list[LegacyStack]], ours: dict[str, OurStack]) -> Walk:
