@@ -49,11 +49,11 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> N
     with rehearsal.step(f"{name}: roll out a new image tag"):
         config = procedures.roll_out_image_tag(rehearsal, config, name, tag="1.6.1")
     # One environment per variant; the EC2 one carries the longest procedures (a database
-    # restore waits on RDS twice), so the ECS one takes maintenance and the variant switch.
+    # restore waits on RDS), so the ECS one takes maintenance and the variant switch.
     if env.api.variant is ApiVariant.EC2:
         with rehearsal.step(f"{name}: replace the SSH key"):
             procedures.replace_ssh_key(rehearsal, config, name)
-        with rehearsal.step(f"{name}: restore the database from a snapshot, twice"):
+        with rehearsal.step(f"{name}: restore the database from a snapshot"):
             procedures.restore_database(rehearsal, config, name)
     else:
         with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):

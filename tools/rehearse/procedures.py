@@ -302,7 +302,12 @@ def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
 
 
 def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
-    """README "Restoring the database", twice in a row (the second must not collide with the first)."""
+    """README "Restoring the database", and proof that a second restore could not collide with this one.
+
+    The replaced instance leaves its final snapshot, named at its creation; the restored instance
+    must carry a different final snapshot name in its state (fixed at its own creation), which is
+    what the next restore will leave. (Restoring twice proved the same at twice the time.)
+    """
     env = config.workload(name)
     identifier = f"littil-nl-{name}-db"
     stack = f"database-{name}"
@@ -313,39 +318,38 @@ def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None
             "aws_db_instance"
         ]
     )
-    for attempt in (1, 2):
-        snapshot = f"{identifier}-rehearsal-{attempt}"
+    snapshot = f"{identifier}-rehearsal"
+    aws_cli(
+        rehearsal,
+        name,
+        f"aws rds create-db-snapshot --region eu-west-1 --db-instance-identifier {identifier}"
+        f" --db-snapshot-identifier {snapshot}",
+    )
+    aws_cli(
+        rehearsal, name, f"aws rds wait db-snapshot-available --region eu-west-1 --db-snapshot-identifier {snapshot}"
+    )
+    (taken,) = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot)["DBSnapshots"]
+    restoring = dataclasses.replace(
+        env.database,
+        snapshot_identifier=snapshot,
+        snapshot_engine_version=taken["EngineVersion"],
+        snapshot_allocated_storage_gb=taken["AllocatedStorage"],
+    )
+    restored = with_workload(config, dataclasses.replace(env, database=restoring))
+    outdir = fresh_synth(rehearsal, restored, f"{name}-restore", [stack])
+    rehearsal.init(stack)
+    if env.database.deletion_protection:
         aws_cli(
             rehearsal,
             name,
-            f"aws rds create-db-snapshot --region eu-west-1 --db-instance-identifier {identifier}"
-            f" --db-snapshot-identifier {snapshot}",
+            f"aws rds modify-db-instance --region eu-west-1 --db-instance-identifier {identifier}"
+            " --no-deletion-protection --apply-immediately",
         )
-        aws_cli(
-            rehearsal,
-            name,
-            f"aws rds wait db-snapshot-available --region eu-west-1 --db-snapshot-identifier {snapshot}",
-        )
-        restored = with_workload(
-            config,
-            dataclasses.replace(env, database=dataclasses.replace(env.database, snapshot_identifier=snapshot)),
-        )
-        outdir = fresh_synth(rehearsal, restored, f"{name}-restore-{attempt}", [stack])
-        rehearsal.init(stack)
-        if env.database.deletion_protection:
-            aws_cli(
-                rehearsal,
-                name,
-                f"aws rds modify-db-instance --region eu-west-1 --db-instance-identifier {identifier}"
-                " --no-deletion-protection --apply-immediately",
-            )
-        rehearsal.apply(stack, f"-replace={address}")
-        (instance,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
-        if instance.get("DeletionProtection") is not env.database.deletion_protection:
-            raise RehearsalFailure(
-                f"{stack}: deletion protection is {instance.get('DeletionProtection')} after restore"
-            )
-        rehearsal.assert_no_changes([stack])
+    rehearsal.apply(stack, f"-replace={address}")
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+    if instance.get("DeletionProtection") is not env.database.deletion_protection:
+        raise RehearsalFailure(f"{stack}: deletion protection is {instance.get('DeletionProtection')} after restore")
+    rehearsal.assert_no_changes([stack])
     # The API and the maintenance stack read the new master secret (README step 5).
     for reader in (f"api-{name}", f"maintenance-{name}"):
         rehearsal.apply(reader)
@@ -355,5 +359,13 @@ def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None
         for s in rds.describe_db_snapshots(DBInstanceIdentifier=identifier)["DBSnapshots"]
         if "-final-" in s["DBSnapshotIdentifier"]
     ]
-    if len(set(finals)) < 2:
-        raise RehearsalFailure(f"{stack}: expected a final snapshot per replaced instance, found {finals}")
+    state = json.loads(rehearsal.tf(stack, "show", "-json", "-no-color"))
+    (next_final,) = [
+        resource["values"]["final_snapshot_identifier"]
+        for resource in state["values"]["root_module"]["resources"]
+        if resource["address"] == address
+    ]
+    if len(finals) != 1 or not next_final.startswith(f"{identifier}-final-") or next_final in finals:
+        raise RehearsalFailure(
+            f"{stack}: the replaced instance left {finals}; the restored one would leave {next_final}"
+        )
