@@ -194,13 +194,13 @@ class _World:
         if key in self.orphans:
             old = self.orphans.pop(key)
             expected = legacy_import_id(old)
-            retention = old.properties.get("RetentionInDays")
-            if retention is not None and (adoption.log_retention_days or 0) < int(retention) != 0:
-                kept = adoption.log_retention_days
+            retention = old.properties.get("RetentionInDays")  # absent: the old group keeps logs forever
+            kept = adoption.log_retention_days  # None or 0: kept forever
+            if kept and retention is not None and kept < int(retention):
                 self.problem(
                     step, f"{adoption.address} keeps logs {kept} days: the old {retention} days' logs would go"
                 )
-            elif retention is None and old.type == "AWS::Logs::LogGroup" and adoption.log_retention_days:
+            elif kept and retention is None and old.type == "AWS::Logs::LogGroup":
                 self.problem(step, f"{adoption.address} would expire logs the old group kept forever")
         else:
             expected = self.by_hand.pop(key).import_id
