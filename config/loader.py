@@ -18,6 +18,7 @@ import hcl2
 import lark
 
 from config.model import AppConfig, DatabaseConfig, SharedEnvironment, WorkloadEnvironment
+from config.rules import major_version
 
 COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
@@ -320,11 +321,6 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _major(version: str) -> tuple[int, int]:
-    major, minor = version.split(".")[:2]
-    return int(major), int(minor)
-
-
 def _check_restore(database: DatabaseConfig, sources: _Sources) -> None:
     """What RestoreDBInstanceFromDBSnapshot would refuse, said before anything is applied."""
     restore_keys = ("snapshot_engine_version", "snapshot_allocated_storage_gb")
@@ -343,11 +339,11 @@ def _check_restore(database: DatabaseConfig, sources: _Sources) -> None:
     snapshot_storage = database.snapshot_allocated_storage_gb
     assert snapshot_version is not None
     assert snapshot_storage is not None
-    if _major(snapshot_version) != _major(database.engine_version):
+    if major_version(snapshot_version) != major_version(database.engine_version):
         raise sources.error(
             ("database", "engine_version"),
             f"RDS restores the snapshot at its engine version {snapshot_version} with a parameter group of that"
-            f" major version, so engine_version must be {'.'.join(map(str, _major(snapshot_version)))}.x for the"
+            f" major version, so engine_version must be {major_version(snapshot_version)}.x for the"
             " restore: upgrade the snapshot first (aws rds modify-db-snapshot --engine-version, docs/migration.md)"
             " or restore at the old version and upgrade afterwards with allow_major_version_upgrade",
         )

@@ -51,12 +51,16 @@ engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as
 RDS_MARIADB_MAJORS = ("10.11", "11.4", "11.8")
 
 
+def major_version(engine_version: str) -> str:
+    """RDS's major version of a MariaDB version: "10.11.9" -> "10.11" (what parameter groups and upgrades follow)."""
+    return ".".join(engine_version.split(".")[:2])
+
+
 def offered_engine_version(value: str) -> str | None:
     """A version new instances can run: one of RDS's majors, optionally with a minor ("10.11", "10.11.9")."""
-    major = ".".join(value.split(".")[:2])
     return (
         None
-        if major in RDS_MARIADB_MAJORS
+        if major_version(value) in RDS_MARIADB_MAJORS
         else f"a major version RDS offers for MariaDB: {', '.join(RDS_MARIADB_MAJORS)}"
     )
 

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from config.rules import major_version
 from modules.password_rotation import ROTATION_SCHEDULE, ROTATION_WINDOW
 from modules.security_group import allow_in
 
@@ -24,8 +25,7 @@ MARIADB_PORT = 3306
 
 def parameter_group_family(engine_version: str) -> str:
     """`10.11.9` -> `mariadb10.11`."""
-    major, minor = engine_version.split(".")[:2]
-    return f"mariadb{major}.{minor}"
+    return f"mariadb{major_version(engine_version)}"
 
 
 class MariaDb(Construct):

@@ -114,11 +114,15 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
     return synthesize_workloads(tmp_path_factory.mktemp("opt-in.out"), config.shared, opted_in, with_ssh)
 
 
-# An environment as the README's "Adding an environment" has an operator write it: nothing but these.
-NEW_ENVIRONMENT = (
-    "example",
-    'account_id  = "999999999999"\ndomain      = "example.littil.org"\ncors_origin = "https://example.littil.org"\n',
-)
+def envs_with_added(directory: Path, name: str, account_id: str) -> Path:
+    """A copy of the environments under test plus `envs/<name>.hcl` as the README's "Adding an environment"
+    has an operator write it: nothing but account, domain and CORS origin."""
+    envs = directory / "envs"
+    shutil.copytree(ENVS_DIR, envs)
+    (envs / f"{name}.hcl").write_text(
+        f'account_id  = "{account_id}"\ndomain      = "{name}.littil.org"\ncors_origin = "https://{name}.littil.org"\n'
+    )
+    return envs
 
 
 @pytest.fixture(scope="session")
@@ -127,11 +131,8 @@ def new_environment(config: AppConfig, tmp_path_factory: pytest.TempPathFactory)
 
     What other teams copy: nothing adopted from the old system, every default as it ships.
     """
-    envs = tmp_path_factory.mktemp("new-environment") / "envs"
-    shutil.copytree(ENVS_DIR, envs)
-    name, text = NEW_ENVIRONMENT
-    (envs / f"{name}.hcl").write_text(text)
-    env = load_config(envs).workload(name)
+    envs = envs_with_added(tmp_path_factory.mktemp("new-environment"), "example", "999999999999")
+    env = load_config(envs).workload("example")
     assert not env.adopt_legacy
     return synthesize_workloads(tmp_path_factory.mktemp("new-environment.out"), config.shared, env)
 

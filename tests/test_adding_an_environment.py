@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ENVS_DIR, REPO
+from tests.conftest import REPO, envs_with_added
 
-ADDED = 'account_id  = "333333333333"\ndomain      = "acceptance.littil.org"\ncors_origin = "https://acceptance.littil.org"\n'
 # Not about environments at all: the Markdown docs' commands (and this test itself).
 UNRELATED = [
     "tests/test_commands.py::test_every_aws_command_in_the_docs_is_one_the_aws_cli_accepts",
@@ -23,11 +22,7 @@ UNRELATED = [
 
 
 def test_an_added_environment_leaves_the_suite_green(tmp_path: Path) -> None:
-    envs = tmp_path / "envs"
-    envs.mkdir()
-    for path in ENVS_DIR.glob("*.hcl"):
-        (envs / path.name).write_text(path.read_text())
-    (envs / "acceptance.hcl").write_text(ADDED)
+    envs = envs_with_added(tmp_path, "acceptance", "333333333333")
     picture = tmp_path / "architecture.svg"
     env = {
         **os.environ,

@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tools.stacks import environment_of
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,10 +56,6 @@ class Box:
     stack: str
     lines: tuple[str, ...]
     reads: tuple[str, ...]  # producing stacks
-
-
-def environment_of(stack: dict[str, Any]) -> str:
-    return str(stack["provider"]["aws"][0]["default_tags"][0]["tags"]["Environment"])
 
 
 def component_of(name: str) -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.rules import major_version
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,10 +159,6 @@ def readers(stack: dict[str, Any], data_address: str) -> list[str]:
     return [address for address, body in resources(stack).items() if needle in json.dumps(body)]
 
 
-def _major(version: Any) -> tuple[str, ...]:
-    return tuple(str(version).split(".")[:2])
-
-
 def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     if isinstance(before, dict) and isinstance(after, dict):
         paths = []
@@ -222,7 +219,8 @@ def database_warnings(address: str, old: dict[str, Any], new: dict[str, Any], pa
             f"{address}: database name {old['db_name']} -> {new['db_name']}: Terraform leaves the database as it is"
             f" (db_name is ignored once created), but the API will connect to {new['db_name']}, which does not exist"
         )
-    if "engine_version" in paths and _major(old.get("engine_version")) != _major(new.get("engine_version")):
+    old_major, new_major = (major_version(str(body.get("engine_version"))) for body in (old, new))
+    if "engine_version" in paths and old_major != new_major:
         upgrade = f"{address}: MAJOR engine upgrade {old.get('engine_version')} -> {new.get('engine_version')}"
         if new.get("allow_major_version_upgrade") is not True:
             warnings.append(f"{upgrade}: RDS refuses it unless database.allow_major_version_upgrade = true")

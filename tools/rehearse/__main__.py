@@ -37,15 +37,21 @@ REPO = Path(__file__).resolve().parents[2]
 TIMINGS_FILE = REPO / ".tools" / "rehearsal-timing.json"
 
 
-def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
-    env = config.workload(name)
+def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str) -> AppConfig:
+    """Every account starts so: deploy over the old system's data, then its state moves into its bucket."""
     with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
         outdir = rehearsal.synth(config, f"{name}-base")
         adopted = procedures.seed_old_system(rehearsal, outdir, name)
         rehearsal.deploy_environment(outdir, name)
         procedures.check_adopted_data_kept(rehearsal, name, adopted)
     with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
-        config = procedures.move_state_into_bucket(rehearsal, config, name)
+        moved = procedures.move_state_into_bucket(rehearsal, config, name)
+    return moved
+
+
+def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+    env = config.workload(name)
+    config = deploy_and_keep_state(rehearsal, config, name)
     with rehearsal.step(f"{name}: roll out a new image tag"):
         config = procedures.roll_out_image_tag(rehearsal, config, name, tag="1.6.1")
     # One environment per variant; the EC2 one carries the longest procedures (a database
@@ -63,14 +69,7 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> N
 
 
 def shared_procedures(rehearsal: Rehearsal, config: AppConfig) -> None:
-    name = config.shared.name
-    with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
-        outdir = rehearsal.synth(config, f"{name}-base")
-        adopted = procedures.seed_old_system(rehearsal, outdir, name)
-        rehearsal.deploy_environment(outdir, name)
-        procedures.check_adopted_data_kept(rehearsal, name, adopted)
-    with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
-        procedures.move_state_into_bucket(rehearsal, config, name)
+    deploy_and_keep_state(rehearsal, config, config.shared.name)
 
 
 def main(argv: list[str]) -> int:
