@@ -241,6 +241,8 @@ class Workspace:
             if names is not None and name not in names:
                 continue
             stack = json.loads(path.read_text())
+            if names is None and environment_of(stack) not in self.endpoints:
+                continue  # an environment this rehearsal leaves out (make rehearse ENVS=...)
             target = self.stack_dir(name)
             target.mkdir(parents=True, exist_ok=True)
             endpoint = self.endpoints[environment_of(stack)]
