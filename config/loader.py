@@ -375,6 +375,12 @@ def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
     if database.max_allocated_storage_gb < database.allocated_storage_gb:
         raise sources.error(("database", "max_allocated_storage_gb"), "must be at least database.allocated_storage_gb")
     _check_restore(database, sources)
+    if env.alarms.database_free_storage_gb >= database.allocated_storage_gb:
+        raise sources.error(
+            ("alarms", "database_free_storage_gb"),
+            f"must be below database.allocated_storage_gb ({database.allocated_storage_gb}),"
+            " or the alarm would fire on an empty database",
+        )
 
     ecs = env.api.ecs
     if ecs.memory_mib not in _FARGATE_MEMORY[ecs.cpu]:

@@ -130,6 +130,35 @@ class MaintenanceConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """Who hears about trouble in this account, and what it may cost."""
+
+    # Alarm mail (workload environments) and budget mail (every account) go here.
+    email: Annotated[str, rules.email]
+    # AWS Budgets mails at 80 % of this (forecast) and at 100 % (actual).
+    monthly_budget_usd: Annotated[int, rules.within(1, 1_000_000, "US dollars a month")]
+
+
+@dataclass(frozen=True)
+class AlarmsConfig:
+    """Thresholds of the workload alarms (README, "Alarms"); each alarm mails again when it returns to OK."""
+
+    # Route53 HTTPS check of https://api.<domain>/q/health/ready from outside AWS (about 1.50 USD a month).
+    outside_health_check: bool
+    # 5xx answers (from the load balancer or from the API) within 5 minutes (ECS variant).
+    http_5xx_per_5_minutes: Annotated[int, rules.within(1, 100_000, "5xx answers per 5 minutes")]
+    # How long a target may fail the load balancer's health check (ECS variant).
+    unhealthy_target_minutes: Annotated[int, rules.within(1, 60, "minutes")]
+    # Days the API's certificate has left. ACM renews at 60, certbot at 30 days: below 30 only a failed renewal alarms.
+    certificate_days_left: Annotated[int, rules.within(1, 29, "days (certbot renews at 30 days left)")]
+    # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
+    cpu_credit_balance: Annotated[int, rules.within(0, 10_000, "CPU credits")]
+    database_free_storage_gb: Annotated[int, rules.within(1, 65536, "GB")]
+    database_cpu_percent: Annotated[int, rules.within(1, 100, "percent")]
+    database_freeable_memory_mib: Annotated[int, rules.within(1, 1_000_000, "MiB")]
+
+
+@dataclass(frozen=True)
 class SharedEnvironment:
     """The registry account (`envs/shared.hcl`)."""
 
@@ -140,6 +169,7 @@ class SharedEnvironment:
     state: StateConfig
     github: GithubConfig
     registry: RegistryConfig
+    alerts: AlertsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
     adopt_legacy: bool
 
@@ -169,6 +199,8 @@ class WorkloadEnvironment:
     database: DatabaseConfig
     api: ApiConfig
     maintenance: MaintenanceConfig
+    alerts: AlertsConfig
+    alarms: AlarmsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
     adopt_legacy: bool
     # true: real users' data; the production rules apply (deletion protection, >= 7 days of backups).

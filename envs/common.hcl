@@ -90,3 +90,23 @@ maintenance {
   enabled   = false
   image_tag = "1.0.0"
 }
+
+# Every account: the budget, and where its mail goes. AWS sends a confirmation mail per alarm topic
+# (two per workload environment with the outside health check): alarms reach nobody until someone
+# clicks "Confirm subscription" in it (README, "Alarms").
+alerts {
+  email              = "info@littil.org" # confirm the address
+  monthly_budget_usd = 80 # a new environment (ECS, 20 GB database) costs about 60 (README, "Cost")
+}
+
+# Workload environments: alarm thresholds (README, "Alarms" says what each means and what to do).
+alarms {
+  outside_health_check         = true # Route53 HTTPS check from outside AWS: about 1.50 USD a month
+  http_5xx_per_5_minutes       = 10
+  unhealthy_target_minutes     = 5
+  certificate_days_left        = 21 # ACM renews at 60 days left, certbot at 30
+  cpu_credit_balance           = 20 # burstable instance; t3a.micro earns 12 an hour
+  database_free_storage_gb     = 5
+  database_cpu_percent         = 80
+  database_freeable_memory_mib = 100
+}

@@ -24,3 +24,7 @@ api {
   # The adopted log group keeps the old system's two years of logs (a shorter period deletes them).
   log_retention_days = 731
 }
+
+alerts {
+  monthly_budget_usd = 60 # EC2 with the 100 GB database: about 43 USD a month (README, "Cost")
+}

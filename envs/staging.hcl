@@ -19,3 +19,7 @@ api {
   # The adopted log group keeps the old system's two years of logs (a shorter period deletes them).
   log_retention_days = 731
 }
+
+alerts {
+  monthly_budget_usd = 95 # ECS with the 100 GB database: about 70 USD a month (README, "Cost")
+}

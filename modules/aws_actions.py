@@ -23,8 +23,15 @@ SSM_MESSAGES_ACTIONS = (
 # finds its session log group) have no resource type.
 LIST_CLUSTERS_ACTIONS = ("ecs:ListClusters",)
 DESCRIBE_LOG_GROUPS_ACTIONS = ("logs:DescribeLogGroups",)
+# Publishing a custom metric has no resource type; grant it with a `cloudwatch:namespace` condition.
+PUT_METRIC_DATA_ACTIONS = ("cloudwatch:PutMetricData",)
+METRIC_NAMESPACE_CONDITION_KEY = "cloudwatch:namespace"
 ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE = frozenset(
-    ECR_AUTHORIZATION_ACTIONS + SSM_MESSAGES_ACTIONS + LIST_CLUSTERS_ACTIONS + DESCRIBE_LOG_GROUPS_ACTIONS
+    ECR_AUTHORIZATION_ACTIONS
+    + SSM_MESSAGES_ACTIONS
+    + LIST_CLUSTERS_ACTIONS
+    + DESCRIBE_LOG_GROUPS_ACTIONS
+    + PUT_METRIC_DATA_ACTIONS
 )
 ACTIONS_SCOPED_BY_CLUSTER = frozenset({"ecs:ListServices", "ecs:ListTasks"})
 CLUSTER_CONDITION_KEY = "ecs:cluster"

@@ -22,8 +22,14 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.api_runtime import INTERNET_EGRESS_PORTS, ApiRuntime
-from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS
-from modules.iam import ServiceRole, allow, arn
+from modules.aws_actions import (
+    ECR_AUTHORIZATION_ACTIONS,
+    ECR_PULL_ACTIONS,
+    METRIC_NAMESPACE_CONDITION_KEY,
+    PUT_METRIC_DATA_ACTIONS,
+)
+from modules.iam import ServiceRole, allow, arn, condition
+from modules.observe.alarms import Metric
 from modules.secrets import SecretKey, secret_arns
 from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
 
@@ -33,6 +39,9 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
 # How operators and the password-rotation rule restart the API container (it reads its secrets at start).
 RESTART_COMMAND = "systemctl restart littil-api"
+# What the instance's littil-certificate-days timer publishes every hour (the certificate-expiry alarm reads it).
+CERTIFICATE_METRIC_NAMESPACE = "LITTIL/API"
+CERTIFICATE_METRIC_NAME = "CertificateDaysToExpiry"
 
 
 def key_fingerprint(public_key: str) -> str:
@@ -51,6 +60,8 @@ def render_boot_script(
     image_tag_parameter: str,
     api_domain: str,
     certbot_email: str,
+    metric_namespace: str,
+    metric_name: str,
 ) -> str:
     """The cloud-init user data, with Terraform's `${`/`%{` in the script escaped.
 
@@ -67,6 +78,8 @@ def render_boot_script(
         "IMAGE_TAG_PARAMETER": image_tag_parameter,
         "API_DOMAIN": api_domain,
         "CERTBOT_EMAIL": certbot_email,
+        "METRIC_NAMESPACE": metric_namespace,
+        "METRIC_NAME": metric_name,
     }
     for name, value in values.items():
         script = script.replace(f"@@{name}@@", value)
@@ -90,8 +103,10 @@ class Ec2Api(Construct):
       started, and its first boot downloads packages right away. The Elastic IP
       replaces that address once associated, so only one address is ever billed.
     - The first boot's downloads run in a unit that retries until they succeed.
+    - Every hour the instance publishes its certificate's days to expiry as
+      `certificate_metric` (the role may write that namespace only).
 
-    Exposes `instance`, `security_group`, `role`, `image_tag`.
+    Exposes `instance`, `security_group`, `role`, `image_tag`, `certificate_metric`.
     """
 
     def __init__(
@@ -120,6 +135,7 @@ class Ec2Api(Construct):
         ssh_allowed_cidrs: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
+        self.certificate_metric = Metric(CERTIFICATE_METRIC_NAMESPACE, CERTIFICATE_METRIC_NAME, {"Domain": api_domain})
         self.image_tag = SsmParameter(
             self,
             "image-tag",
@@ -133,12 +149,20 @@ class Ec2Api(Construct):
             "role",
             name=name,
             service="ec2.amazonaws.com",
-            description="API instance: pull its image, read its secrets and tag, SSM sessions",
+            description="API instance: pull its image, read its secrets and tag, publish its metric, SSM sessions",
             statements=[
                 allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
                 allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullImage"),
                 allow(["secretsmanager:GetSecretValue"], secret_arns(runtime.secrets), sid="ReadSecrets"),
                 allow(["ssm:GetParameter"], [self.image_tag.arn], sid="ReadImageTag"),
+                allow(
+                    PUT_METRIC_DATA_ACTIONS,
+                    ["*"],
+                    conditions=[
+                        condition("StringEquals", METRIC_NAMESPACE_CONDITION_KEY, [CERTIFICATE_METRIC_NAMESPACE])
+                    ],
+                    sid="PublishCertificateDays",
+                ),
             ],
             managed_policy_arns=[arn("iam", f"policy/{SSM_CORE_POLICY}", account="aws")],
         ).role
@@ -231,6 +255,8 @@ class Ec2Api(Construct):
                 image_tag_parameter=image_tag_parameter_name,
                 api_domain=api_domain,
                 certbot_email=certbot_email,
+                metric_namespace=CERTIFICATE_METRIC_NAMESPACE,
+                metric_name=CERTIFICATE_METRIC_NAME,
             ),
             user_data_replace_on_change=True,
             tags={"Name": name},

@@ -40,7 +40,7 @@ class FargateApi(Construct):
     - Roles as in `FargateTask`: the agent pulls exactly `repository_arn` and reads
       exactly the runtime's secrets; the container gets the ECS Exec channel only.
 
-    Exposes `cluster`, `service`, `task_definition`, `load_balancer`,
+    Exposes `cluster`, `service`, `task_definition`, `load_balancer`, `target_group`,
     `security_group` (tasks), `load_balancer_security_group`, `execution_role`,
     `task_role`, `exec_log_group`, and `restart_statements`: what a role needs to
     restart the service (`update-service --force-new-deployment`) and nothing more.
@@ -175,7 +175,7 @@ class FargateApi(Construct):
             subnets=list(load_balancer_subnet_ids),
             drop_invalid_header_fields=True,
         )
-        target_group = LbTargetGroup(
+        self.target_group = target_group = LbTargetGroup(
             self,
             "target-group",
             name=name,

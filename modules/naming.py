@@ -19,6 +19,11 @@ def physical_name(country: str, env: str | None, *parts: str) -> str:
     return "-".join(words)
 
 
+def environment_prefix(country: str, env: str) -> str:
+    """`LITTIL-<country>-<env>`: what names made of several parts (alarm names) start with."""
+    return "-".join((PROJECT, country, env))
+
+
 def state_bucket_name(country: str, env: str, account_id: str) -> str:
     """Globally unique, DNS-compatible name of an environment's Terraform state bucket."""
     return physical_name(country, env, "terraform-state", account_id).lower()

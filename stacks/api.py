@@ -25,10 +25,12 @@ from modules.fargate_api import CONTAINER_NAME, FargateApi
 from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.iam import allow, arn, condition
 from modules.naming import physical_name
+from modules.observe.alarms import AlarmSet, FargateApiAlarms, InstanceApiAlarms
 from modules.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
 from modules.secrets import adopt_secret, secret
 from modules.ses_smtp import SesSmtp
 from modules.ssm_session import SsmSessionUser
+from stacks.alerts import AlertsStack
 from stacks.base import LittilStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
@@ -36,17 +38,21 @@ from stacks.network import NetworkStack
 
 
 class ApiStack(LittilStack):
+    alarms: AlarmSet  # the variant's alarms
+
     def __init__(
         self,
         scope: Construct,
         *,
         env: WorkloadEnvironment,
         shared: SharedEnvironment,
+        alerts: AlertsStack,
         certificate: CertificateStack,
         network: NetworkStack,
         database: DatabaseStack,
     ) -> None:
         super().__init__(scope, component="api", env=env)
+        self.alerts = alerts
         self.name = physical_name(env.country, env.name, "littil-api")
         self.repository_arn = arn(
             "ecr", f"repository/{API_REPOSITORY}", region=shared.region, account=shared.account_id
@@ -211,6 +217,23 @@ class ApiStack(LittilStack):
             account_id=self.current_account_id,
         )
 
+        alarms = env.alarms
+        self.alarms = FargateApiAlarms(
+            self,
+            "alarms",
+            name_prefix=self.alerts.name_prefix,
+            topic_arn=self.alerts.topic.arn,
+            load_balancer_arn_suffix=self.api.load_balancer.arn_suffix,
+            target_group_arn_suffix=self.api.target_group.arn_suffix,
+            cluster_name=self.api.cluster.name,
+            service_name=self.api.service.name,
+            desired_count=env.api.ecs.desired_count,
+            certificate_arn=certificate.certificate.certificate_arn,
+            http_5xx_per_5_minutes=alarms.http_5xx_per_5_minutes,
+            unhealthy_target_minutes=alarms.unhealthy_target_minutes,
+            certificate_days_left=alarms.certificate_days_left,
+        )
+
         TerraformOutput(
             self,
             "load-balancer-dns-name",
@@ -270,6 +293,18 @@ class ApiStack(LittilStack):
             ssh_allowed_cidrs=ec2.ssh_allowed_cidrs,
         )
         instance_id = self.instance.instance.id
+        self.alarms = InstanceApiAlarms(
+            self,
+            "alarms",
+            name_prefix=self.alerts.name_prefix,
+            topic_arn=self.alerts.topic.arn,
+            instance_id=instance_id,
+            instance_type=ec2.instance_type,
+            region=env.region,
+            certificate_metric=self.instance.certificate_metric,
+            cpu_credit_balance=env.alarms.cpu_credit_balance,
+            certificate_days_left=env.alarms.certificate_days_left,
+        )
         region_flag = f"--region {env.region}"
         session_user_name = physical_name(env.country, env.name, "littil-api", "SSMSession-User")
         self.session_user = SsmSessionUser(

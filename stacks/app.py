@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import App
 
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from stacks.alerts import AlertsStack
 from stacks.api import ApiStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
@@ -18,6 +19,7 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
     app = App(outdir=outdir, stack_traces=False)
     for env in config.environments:
         StateStack(app, env=env)
+    AlertsStack(app, env=config.shared)
     RegistryStack(
         app,
         env=config.shared,
@@ -31,8 +33,9 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
 
 def add_workload_stacks(app: App, *, env: WorkloadEnvironment, shared: SharedEnvironment) -> None:
     """The stacks of one workload environment, wired by construct attributes (remote state in Terraform)."""
+    alerts = AlertsStack(app, env=env)
     certificate = CertificateStack(app, env=env)
     network = NetworkStack(app, env=env)
-    database = DatabaseStack(app, env=env, network=network.network)
-    ApiStack(app, env=env, shared=shared, certificate=certificate, network=network, database=database)
+    database = DatabaseStack(app, env=env, network=network.network, alerts=alerts)
+    ApiStack(app, env=env, shared=shared, alerts=alerts, certificate=certificate, network=network, database=database)
     MaintenanceStack(app, env=env, shared=shared, network=network, database=database)

@@ -47,10 +47,21 @@ class LittilStack(TerraformStack):
         self.env = env
         self.component = component
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
-        self.provider = AwsProvider(
+        self.provider = self._aws_provider("aws", region=env.region)
+        if remote_state:
+            use_s3_backend(self, env=env, component=component)
+        else:
+            # Terraform runs in cdktf.out/stacks/<stack>/: keep the file in the project root,
+            # where `cdktf synth` does not wipe it (and .gitignore keeps it out of git).
+            LocalBackend(self, path=f"../../../terraform.{self.stack_name}.tfstate")
+
+    def _aws_provider(self, construct_id: str, *, region: str, alias: str | None = None) -> AwsProvider:
+        env = self.env
+        return AwsProvider(
             self,
-            "aws",
-            region=env.region,
+            construct_id,
+            region=region,
+            alias=alias,
             allowed_account_ids=[env.account_id],
             default_tags=[
                 AwsProviderDefaultTags(
@@ -58,12 +69,10 @@ class LittilStack(TerraformStack):
                 )
             ],
         )
-        if remote_state:
-            use_s3_backend(self, env=env, component=component)
-        else:
-            # Terraform runs in cdktf.out/stacks/<stack>/: keep the file in the project root,
-            # where `cdktf synth` does not wipe it (and .gitignore keeps it out of git).
-            LocalBackend(self, path=f"../../../terraform.{self.stack_name}.tfstate")
+
+    def provider_in(self, region: str) -> AwsProvider:
+        """A second AWS provider (alias = the region) for what must live in another region, same account and tags."""
+        return self._aws_provider(f"aws-{region}", region=region, alias=region)
 
     def refuse_placeholder_accounts(self, envs: Sequence[Environment], *, why: str) -> None:
         """Make plan and apply of this stack fail while any of `envs` has a placeholder account id.

@@ -9,11 +9,13 @@ from config.model import WorkloadEnvironment
 from modules.database import MariaDb
 from modules.naming import physical_name
 from modules.network import Network
+from modules.observe.alarms import DatabaseAlarms
+from stacks.alerts import AlertsStack
 from stacks.base import LittilStack
 
 
 class DatabaseStack(LittilStack):
-    def __init__(self, scope: Construct, *, env: WorkloadEnvironment, network: Network) -> None:
+    def __init__(self, scope: Construct, *, env: WorkloadEnvironment, network: Network, alerts: AlertsStack) -> None:
         super().__init__(scope, component="database", env=env)
         database = env.database
         self.database = MariaDb(
@@ -33,6 +35,16 @@ class DatabaseStack(LittilStack):
             require_secure_transport=database.require_secure_transport,
             snapshot_identifier=database.snapshot_identifier,
             allow_major_version_upgrade=database.allow_major_version_upgrade,
+        )
+        self.alarms = DatabaseAlarms(
+            self,
+            "alarms",
+            name_prefix=alerts.name_prefix,
+            topic_arn=alerts.topic.arn,
+            instance_identifier=self.database.instance.identifier,
+            free_storage_gb=env.alarms.database_free_storage_gb,
+            cpu_percent=env.alarms.database_cpu_percent,
+            freeable_memory_mib=env.alarms.database_freeable_memory_mib,
         )
         TerraformOutput(self, "endpoint", value=self.database.instance.endpoint, description="host:port of MariaDB")
         TerraformOutput(

@@ -60,20 +60,25 @@ def stacks(synthesized: Path) -> dict[str, Stack]:
 def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
     """The workload stacks with one switch flipped per environment, nothing else changed.
 
-    staging: maintenance enabled. production: the API on the ECS variant instead of EC2, and
-    nothing adopted from the old system (`adopt_legacy` off), as a new environment has it.
+    staging: maintenance enabled. production: the API on the ECS variant instead of EC2,
+    nothing adopted from the old system (`adopt_legacy` off), as a new environment has it,
+    and no outside health check (its opt-out).
     Compared with `stacks`, this shows what each switch touches.
     """
     staging, production = (config.workload(name) for name in ("staging", "production"))
     assert not staging.maintenance.enabled
     assert production.api.variant is ApiVariant.EC2
     assert production.adopt_legacy
+    assert production.alarms.outside_health_check
     return synthesize_workloads(
         tmp_path_factory.mktemp("toggled.out"),
         config.shared,
         dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
         dataclasses.replace(
-            production, api=dataclasses.replace(production.api, variant=ApiVariant.ECS), adopt_legacy=False
+            production,
+            api=dataclasses.replace(production.api, variant=ApiVariant.ECS),
+            adopt_legacy=False,
+            alarms=dataclasses.replace(production.alarms, outside_health_check=False),
         ),
     )
 

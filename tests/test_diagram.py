@@ -15,9 +15,14 @@ def test_committed_architecture_picture_is_up_to_date(stacks: dict[str, Stack]) 
 
 
 def test_picture_draws_each_cross_stack_read(stacks: dict[str, Stack]) -> None:
-    assert reads(stacks, "api-staging") == ("certificate-staging", "network-staging", "database-staging")
-    assert reads(stacks, "api-production") == ("network-production", "database-production")
-    assert reads(stacks, "database-production") == ("network-production",)
+    assert reads(stacks, "api-staging") == (
+        "alerts-staging",
+        "certificate-staging",
+        "network-staging",
+        "database-staging",
+    )
+    assert reads(stacks, "api-production") == ("alerts-production", "network-production", "database-production")
+    assert reads(stacks, "database-production") == ("alerts-production", "network-production")
     assert reads(stacks, "maintenance-production") == ()  # disabled: it reads nothing
     assert reads(stacks, "registry") == ()
     svg = render(stacks)

@@ -136,7 +136,7 @@ def test_instance_role_pulls_exactly_the_api_image_reads_exactly_its_secrets_and
         p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
     ]
     statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
-    assert set(statements) == {"RegistryLogin", "PullImage", "ReadSecrets", "ReadImageTag"}
+    assert set(statements) == {"RegistryLogin", "PullImage", "ReadSecrets", "ReadImageTag", "PublishCertificateDays"}
     assert statements["PullImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
     secret_lines = heredoc(boot_script(stack), "/etc/littil/api-secrets", "SECRETS").splitlines()
     assert sorted(statements["ReadSecrets"]["resources"]) == sorted({line.split()[1] for line in secret_lines})

@@ -112,9 +112,10 @@ def test_an_unknown_environment_is_one_clear_line(project: Path, config: AppConf
 
 
 def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it_reads(synthesized: Path) -> None:
-    assert deploy_order(synthesized, "shared") == ["state-shared", "registry"]
+    assert deploy_order(synthesized, "shared") == ["state-shared", "alerts-shared", "registry"]
     assert deploy_order(synthesized, "staging") == [
         "state-staging",
+        "alerts-staging",
         "certificate-staging",
         "network-staging",
         "database-staging",
@@ -126,6 +127,8 @@ def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it
     assert production.index("network-production") < production.index("database-production")
     assert production.index("database-production") < production.index("api-production")
     assert production.index("database-production") < production.index("maintenance-production")
+    assert production.index("alerts-production") < production.index("database-production")
     assert set(production) == {
-        f"{component}-production" for component in ("state", "certificate", "network", "database", "api", "maintenance")
+        f"{component}-production"
+        for component in ("state", "alerts", "certificate", "network", "database", "api", "maintenance")
     }

@@ -26,6 +26,7 @@ def test_app_has_state_per_environment_the_registry_and_each_workload_component(
     assert set(stacks) == {
         "registry",
         *(f"state-{env.name}" for env in config.environments),
+        *(f"alerts-{env.name}" for env in config.environments),
         *(f"{component}-{env}" for component in workload_components for env in workloads),
     }
 
@@ -35,13 +36,18 @@ def test_every_provider_is_locked_to_its_environment_account_region_and_tags(
 ) -> None:
     for name, stack in stacks.items():
         env = env_of(name, config)
-        (provider,) = stack["provider"]["aws"]
-        assert provider["region"] == env.region, name
-        assert provider["allowed_account_ids"] == [env.account_id], name
-        assert provider["default_tags"] == [
-            {"tags": {"Project": "LITTIL", "Environment": env.name, "Stack": name, "ManagedBy": "cdktf"}}
-        ], name
-        assert not {"access_key", "secret_key", "profile", "token"} & set(provider), name
+        default, *others = stack["provider"]["aws"]
+        assert "alias" not in default, name
+        assert default["region"] == env.region, name
+        # A second provider only where AWS needs another region (Route53 health-check alarms: us-east-1).
+        for other in others:
+            assert other["alias"] == other["region"] == "us-east-1", name
+        for provider in (default, *others):
+            assert provider["allowed_account_ids"] == [env.account_id], name
+            assert provider["default_tags"] == [
+                {"tags": {"Project": "LITTIL", "Environment": env.name, "Stack": name, "ManagedBy": "cdktf"}}
+            ], name
+            assert not {"access_key", "secret_key", "profile", "token"} & set(provider), name
 
 
 def test_every_stack_but_state_keeps_state_in_its_environments_bucket(

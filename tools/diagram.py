@@ -45,8 +45,12 @@ MAIN_RESOURCES = {
     "aws_cloudwatch_log_group": "log group",
     "aws_iam_role": "IAM role",
     "aws_iam_user": "IAM user",
+    "aws_sns_topic": "SNS alarm topic (e-mail)",
+    "aws_cloudwatch_metric_alarm": "CloudWatch alarm",
+    "aws_route53_health_check": "Route53 health check",
+    "aws_budgets_budget": "monthly budget",
 }
-ORDER = ("state", "registry", "certificate", "network", "database", "api", "maintenance")
+ORDER = ("state", "alerts", "registry", "certificate", "network", "database", "api", "maintenance")
 ENVIRONMENT_ORDER = ("shared", "staging", "production")
 CHAR_WIDTH, LINE_HEIGHT, PADDING, GAP, COLUMN_GAP, ARROW_ROOM = 7.2, 16, 10, 26, 30, 70
 
@@ -72,7 +76,7 @@ def reads(stacks: dict[str, dict[str, Any]], name: str) -> tuple[str, ...]:
 
 
 def account_of(stack: dict[str, Any]) -> str:
-    return str(stack["provider"]["aws"][0]["allowed_account_ids"][0])
+    return str(stack["provider"]["aws"][0]["allowed_account_ids"][0])  # every provider of a stack has the same
 
 
 def pull_grants(stacks: dict[str, dict[str, Any]]) -> dict[str, bool]:

@@ -23,7 +23,7 @@ from tools.synthesized import read_stacks
 
 def environment_of(stack: dict[str, Any]) -> str:
     """The environment a synthesized stack belongs to: its provider's `Environment` tag."""
-    (provider,) = stack["provider"]["aws"]
+    (provider,) = (provider for provider in stack["provider"]["aws"] if "alias" not in provider)
     return str(provider["default_tags"][0]["tags"]["Environment"])
 
 

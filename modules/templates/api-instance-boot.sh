@@ -7,6 +7,7 @@
 #   littil-api.service          the API container on 127.0.0.1:8080 (secrets fetched at each start)
 #   littil-certificate.service  obtains the Let's Encrypt certificate (retries until DNS points here), starts nginx
 #   certbot-renew.timer         renews twice a day; nginx is stopped only around an actual renewal
+#   littil-certificate-days.timer  publishes the certificate's days to expiry every hour (an alarm reads it)
 set -euo pipefail
 
 install -d -m 0755 /etc/littil /etc/nginx/conf.d /var/lib/littil
@@ -25,6 +26,8 @@ IMAGE_REPOSITORY=@@IMAGE_REPOSITORY@@
 IMAGE_TAG_PARAMETER=@@IMAGE_TAG_PARAMETER@@
 API_DOMAIN=@@API_DOMAIN@@
 CERTBOT_EMAIL=@@CERTBOT_EMAIL@@
+METRIC_NAMESPACE=@@METRIC_NAMESPACE@@
+METRIC_NAME=@@METRIC_NAME@@
 CONF
 
 cat > /usr/local/bin/littil-api-start <<'START'
@@ -68,6 +71,25 @@ systemctl enable --now nginx
 systemctl reload nginx
 CERT
 chmod 0750 /usr/local/bin/littil-certificate
+
+cat > /usr/local/bin/littil-certificate-days <<'DAYS'
+#!/bin/bash
+# Publish how many days the Let's Encrypt certificate has left. Without a certificate nothing is
+# published: the alarm treats missing data as a failure, so "no certificate" alarms as well.
+set -euo pipefail
+conf=${LITTIL_CONF_DIR:-/etc/littil}
+. "$conf/instance.conf"
+certificate=${LITTIL_LIVE_DIR:-/etc/letsencrypt/live}/$API_DOMAIN/fullchain.pem
+if [ ! -s "$certificate" ]; then
+  echo "no certificate at $certificate yet: nothing published" >&2
+  exit 0
+fi
+expires=$(date -d "$(openssl x509 -enddate -noout -in "$certificate" | cut -d= -f2)" +%s)
+days=$(( (expires - $(date +%s)) / 86400 ))
+aws cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$METRIC_NAMESPACE" \
+  --metric-name "$METRIC_NAME" --dimensions "Domain=$API_DOMAIN" --unit Count --value "$days"
+DAYS
+chmod 0750 /usr/local/bin/littil-certificate-days
 
 . /etc/littil/instance.conf
 cat > /etc/nginx/conf.d/littil-api.conf <<NGINX
@@ -157,11 +179,35 @@ Persistent=true
 WantedBy=timers.target
 UNIT
 
+cat > /etc/systemd/system/littil-certificate-days.service <<'UNIT'
+[Unit]
+Description=Publish the LITTIL API certificate's days to expiry to CloudWatch
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/bin/littil-certificate-days
+UNIT
+
+cat > /etc/systemd/system/littil-certificate-days.timer <<'UNIT'
+[Unit]
+Description=Hourly report of the certificate's days to expiry
+
+[Timer]
+OnCalendar=hourly
+RandomizedDelaySec=5m
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+UNIT
+
 cat > /usr/local/sbin/littil-setup <<'SETUP'
 #!/bin/bash
 # The part of the first boot that needs the network. Every step may run again after a failure.
 set -euo pipefail
-dnf install -y docker nginx jq python3 python3-pip
+dnf install -y docker nginx jq openssl python3 python3-pip
 # certbot from PyPI in its own virtualenv (certbot's documented pip install; AL2023 has no certbot
 # package), linked into /usr/bin as well: sudo's PATH does not include /usr/local/bin.
 [ -x /opt/certbot/bin/pip ] || python3 -m venv /opt/certbot
@@ -170,7 +216,7 @@ ln -sf /opt/certbot/bin/certbot /usr/local/bin/certbot
 ln -sf /opt/certbot/bin/certbot /usr/bin/certbot
 systemctl daemon-reload
 systemctl enable --now docker.service
-systemctl enable --now littil-api.service certbot-renew.timer
+systemctl enable --now littil-api.service certbot-renew.timer littil-certificate-days.timer
 systemctl enable --now --no-block littil-certificate.service
 touch /var/lib/littil/setup-done
 SETUP

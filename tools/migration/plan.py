@@ -41,15 +41,16 @@ def _workload(env: str, prefix: str) -> list[Step]:
     serving, idle_api = SERVING[env], IDLE_API[env]
     steps = [
         Step(f"{prefix}1", env, "deploy", f"Deploy state-{env}", f"state-{env}"),
-        Step(f"{prefix}2", env, "deploy", f"Deploy certificate-{env}", f"certificate-{env}"),
-        Step(f"{prefix}3", env, "deploy", f"Deploy network-{env}", f"network-{env}"),
-        Step(f"{prefix}4", env, "retire", "Retire MaintenanceServiceStack", "MaintenanceServiceStack"),
+        Step(f"{prefix}2", env, "deploy", f"Deploy alerts-{env}", f"alerts-{env}"),
+        Step(f"{prefix}3", env, "deploy", f"Deploy certificate-{env}", f"certificate-{env}"),
+        Step(f"{prefix}4", env, "deploy", f"Deploy network-{env}", f"network-{env}"),
+        Step(f"{prefix}5", env, "retire", "Retire MaintenanceServiceStack", "MaintenanceServiceStack"),
     ]
     steps += [
-        Step(f"{prefix}{5 + index}", env, "retire", f"Retire {stack} (it serves nothing)", stack)
+        Step(f"{prefix}{6 + index}", env, "retire", f"Retire {stack} (it serves nothing)", stack)
         for index, stack in enumerate(idle_api)
     ]
-    number = 5 + len(idle_api)
+    number = 6 + len(idle_api)
 
     def step(
         kind: str, title: str, target: str | None = None, outage: str | None = None, restore: bool = False
@@ -87,6 +88,7 @@ PLAN: tuple[Step, ...] = (
     Step("S3", "shared", "retire", "Retire ApiEcrStack", "ApiEcrStack"),
     Step("S4", "shared", "retire", "Retire MaintenanceEcrStack", "MaintenanceEcrStack"),
     Step("S5", "shared", "deploy", "Deploy registry", "registry"),
+    Step("S6", "shared", "deploy", "Deploy alerts-shared", "alerts-shared"),
     # Staging first: it rehearses production's procedure on real data.
     *_workload("staging", "T"),
     *_workload("production", "P"),

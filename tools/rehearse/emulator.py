@@ -174,6 +174,75 @@ def patch_cancel_managed_rotation() -> None:
     SecretsManagerBackend.cancel_rotate_secret = cancel_rotate_secret  # type: ignore[method-assign]
 
 
+def patch_budget_subscribers() -> None:
+    """`DescribeSubscribersForNotification` answers (moto: NotImplementedError, an HTTP 500).
+
+    The provider reads every budget notification's subscribers after each apply and
+    retries the 500 until it gives up. moto keeps the subscribers it was given; this
+    returns them for the notification with the same type, operator and threshold.
+    """
+    import json
+
+    from moto.budgets.exceptions import NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+
+    keys = ("NotificationType", "ComparisonOperator", "Threshold", "ThresholdType")
+
+    def describe_subscribers_for_notification(self: Any) -> str:
+        budgets = self.backend.budgets[self._get_param("AccountId")]
+        budget = budgets.get(self._get_param("BudgetName"))
+        if budget is None:
+            raise NotFoundException("Unable to get subscribers - the budget doesn't exist.")
+        wanted = self._get_param("Notification")
+        for notification in budget.notifications:
+            if all(notification.details.get(key) == wanted.get(key) for key in keys):
+                return json.dumps({"Subscribers": notification.subscribers})
+        raise NotFoundException("Unable to get subscribers - the notification doesn't exist.")
+
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification  # type: ignore[attr-defined]
+
+
+def patch_budget_tags() -> None:
+    """Budgets keep tags (moto: `ListTagsForResource`, `TagResource`, `UntagResource` are HTTP 500s).
+
+    The provider tags every budget (the stacks' default tags) and reads them back after
+    each apply; it retries the 500 until it gives up.
+    """
+    import json
+
+    from moto.budgets.responses import BudgetsResponse
+
+    tags: dict[str, dict[str, str]] = {}  # budget ARN -> tags (one emulator per account)
+
+    def list_tags_for_resource(self: Any) -> str:
+        found = tags.get(self._get_param("ResourceARN"), {})
+        return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in sorted(found.items())]})
+
+    def tag_resource(self: Any) -> str:
+        added = {tag["Key"]: tag["Value"] for tag in self._get_param("ResourceTags", [])}
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(added)
+        return "{}"
+
+    def untag_resource(self: Any) -> str:
+        for key in self._get_param("ResourceTagKeys", []):
+            tags.get(self._get_param("ResourceARN"), {}).pop(key, None)
+        return "{}"
+
+    original_create = BudgetsResponse.create_budget
+
+    def create_budget(self: Any) -> str:  # the provider tags a new budget in CreateBudget itself
+        result = original_create(self)
+        name = self._get_param("Budget")["BudgetName"]
+        arn = f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+        tags[arn] = {tag["Key"]: tag["Value"] for tag in self._get_param("ResourceTags", [])}
+        return result
+
+    BudgetsResponse.create_budget = create_budget  # type: ignore[method-assign]
+    BudgetsResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+    BudgetsResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
+    BudgetsResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
+
+
 PATCHES = (
     patch_bucket_policy_conditions,
     patch_rule_referenced_group,
@@ -182,6 +251,8 @@ PATCHES = (
     patch_parameter_source,
     patch_rotation_schedule,
     patch_instance_groups_from_network_interface,
+    patch_budget_subscribers,
+    patch_budget_tags,
 )
 
 

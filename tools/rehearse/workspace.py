@@ -29,6 +29,7 @@ from tools.stacks import environment_of
 # Every AWS API the stacks use, pointed at the emulator.
 SERVICES = (
     "acm",
+    "budgets",
     "cloudwatch",
     "ec2",
     "ecr",
@@ -43,6 +44,7 @@ SERVICES = (
     "s3",
     "secretsmanager",
     "ses",
+    "sns",
     "ssm",
     "sts",
 )
