@@ -55,10 +55,12 @@ synth: $(APP_READY) $(NODE_READY) ## Write every stack to cdktf.out/ (replaced o
 	@rm -rf cdktf.out && mv cdktf.out.partial cdktf.out
 	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
-lint: $(APP_READY) ## ruff (lint + format check) and mypy
+lint: $(APP_READY) ## ruff (lint + format check), mypy, and the GitHub workflows (actionlint, zizmor)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/actionlint -shellcheck $(VENV)/bin/shellcheck
+	$(VENV)/bin/zizmor --offline --no-progress .github
 
 format: $(APP_READY) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

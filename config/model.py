@@ -56,6 +56,14 @@ class GithubConfig:
 
 
 @dataclass(frozen=True)
+class CiConfig:
+    """This repository (the infrastructure code) on GitHub: its workflows may plan, read-only."""
+
+    github_org: GithubName
+    github_repo: GithubName
+
+
+@dataclass(frozen=True)
 class RegistryConfig:
     """ECR settings of the shared account."""
 
@@ -150,7 +158,7 @@ class AlarmsConfig:
     # How long a target may fail the load balancer's health check (ECS variant).
     unhealthy_target_minutes: Annotated[int, rules.within(1, 60, "minutes")]
     # Days the API's certificate has left. ACM renews at 60, certbot at 30 days: below 30 only a failed renewal alarms.
-    certificate_days_left: Annotated[int, rules.within(1, 29, "days (certbot renews at 30 days left)")]
+    certificate_days_left: Annotated[int, rules.within(1, 29, "days; certbot renews at 30 left")]
     # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
     cpu_credit_balance: Annotated[int, rules.within(0, 10_000, "CPU credits")]
     database_free_storage_gb: Annotated[int, rules.within(1, 65536, "GB")]
@@ -169,6 +177,7 @@ class SharedEnvironment:
     state: StateConfig
     github: GithubConfig
     registry: RegistryConfig
+    ci: CiConfig
     alerts: AlertsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
     adopt_legacy: bool
@@ -199,6 +208,7 @@ class WorkloadEnvironment:
     database: DatabaseConfig
     api: ApiConfig
     maintenance: MaintenanceConfig
+    ci: CiConfig
     alerts: AlertsConfig
     alarms: AlarmsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.

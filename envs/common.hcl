@@ -31,6 +31,13 @@ github {
   create_oidc_provider = true
 }
 
+ci {
+  # This repository on GitHub: its pull requests and main may assume each account's read-only
+  # LITTIL-NL-<env>-terraform-plan role (README, "CI"). No one else may.
+  github_org  = "Devoxx4Kids-NPO"
+  github_repo = "littil-infrastructure"
+}
+
 registry {
   untagged_image_expiry_days = 14
   tagged_images_to_keep      = 30

@@ -10,8 +10,18 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
-from modules.aws_actions import GITHUB_OIDC_HOST, STS_AUDIENCE
-from modules.iam import github_actions_trust, grant
+from modules.aws_actions import (
+    GITHUB_OIDC_HOST,
+    GITHUB_PLAN_SUBJECTS,
+    GITHUB_RELEASE_SUBJECTS,
+    STATE_LIST_ACTIONS,
+    STATE_READ_ACTIONS,
+    STS_AUDIENCE,
+)
+from modules.iam import allow, arn, github_actions_trust, grant
+
+# AWS-managed: read (Describe/Get/List) on every service, no secret values, no writes.
+READ_ONLY_POLICY = "ReadOnlyAccess"
 
 
 class GithubOidcProvider(Construct):
@@ -41,6 +51,7 @@ class GithubActionsRole(Construct):
     """An IAM role that GitHub Actions runs of one repository may assume.
 
     Exposes `role`. Permissions come as managed policy ARNs and/or inline statements.
+    `subjects` (token `sub` endings) default to the main branch and `v*` tags.
     """
 
     def __init__(
@@ -55,9 +66,10 @@ class GithubActionsRole(Construct):
         policy_arns: Sequence[str] = (),
         statements: Sequence[DataAwsIamPolicyDocumentStatement] = (),
         max_session_seconds: int = 3600,
+        subjects: Sequence[str] = GITHUB_RELEASE_SUBJECTS,
     ) -> None:
         super().__init__(scope, construct_id)
-        trust = github_actions_trust(self, "trust", provider_arn=provider_arn, org=org, repo=repo)
+        trust = github_actions_trust(self, "trust", provider_arn=provider_arn, org=org, repo=repo, subjects=subjects)
         self.role = IamRole(
             self,
             "role",
@@ -67,3 +79,48 @@ class GithubActionsRole(Construct):
             max_session_duration=max_session_seconds,
         )
         grant(self, self.role, statements=statements, managed_policy_arns=policy_arns)
+
+
+class TerraformPlanRole(Construct):
+    """`terraform plan -lock=false` for GitHub Actions of this repository: read, never write.
+
+    Trusted by the repository's pull requests and main branch only. `ReadOnlyAccess`, plus
+    reading the account's state bucket (what `init` and remote-state reads need) and the
+    values of `readable_secret_arns`: secrets whose value Terraform wrote, so it already sits
+    in the state this role reads (a refresh of their version reads it back). Nothing else:
+    secrets that people fill stay out of reach. Exposes `role`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role_name: str,
+        provider_arn: str,
+        org: str,
+        repo: str,
+        state_bucket: str,
+        readable_secret_arns: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        bucket_arn = arn("s3", state_bucket)
+        statements = [
+            allow(STATE_LIST_ACTIONS, [bucket_arn], sid="ListState"),
+            allow(STATE_READ_ACTIONS, [f"{bucket_arn}/*"], sid="ReadState"),
+        ]
+        if readable_secret_arns:
+            statements.append(
+                allow(["secretsmanager:GetSecretValue"], list(readable_secret_arns), sid="ReadSecretsInState")
+            )
+        self.role = GithubActionsRole(
+            self,
+            "role",
+            role_name=role_name,
+            provider_arn=provider_arn,
+            org=org,
+            repo=repo,
+            subjects=GITHUB_PLAN_SUBJECTS,
+            policy_arns=[arn("iam", f"policy/{READ_ONLY_POLICY}", account="aws")],
+            statements=statements,
+        ).role

@@ -28,7 +28,7 @@ from modules.aws_actions import (
     ACTIONS_SCOPED_BY_CLUSTER,
     CLUSTER_CONDITION_KEY,
     GITHUB_OIDC_HOST,
-    GITHUB_TRUSTED_REFS,
+    GITHUB_RELEASE_SUBJECTS,
     STS_AUDIENCE,
 )
 
@@ -79,13 +79,20 @@ def policy_document(
 
 
 def github_actions_trust(
-    scope: Construct, construct_id: str, *, provider_arn: str, org: str, repo: str
+    scope: Construct,
+    construct_id: str,
+    *,
+    provider_arn: str,
+    org: str,
+    repo: str,
+    subjects: Sequence[str] = GITHUB_RELEASE_SUBJECTS,
 ) -> DataAwsIamPolicyDocument:
-    """Trust policy: GitHub Actions runs of `org/repo` on its main branch and `v*` tags only.
+    """Trust policy: GitHub Actions runs of `org/repo` whose token subject ends in one of `subjects`.
 
     The token's `sub` claim is `repo:<org>/<repo>:ref:<ref>` for push-triggered jobs without a
-    GitHub environment; pull requests (`...:pull_request`), other branches, environments and
-    other repositories do not match. Audience sts.amazonaws.com.
+    GitHub environment, `repo:<org>/<repo>:pull_request` for pull requests. By default only the
+    main branch and `v*` tags match: pull requests, other branches, environments and other
+    repositories do not. Audience sts.amazonaws.com.
     """
     return policy_document(
         scope,
@@ -100,7 +107,7 @@ def github_actions_trust(
                     condition(
                         "StringLike",
                         f"{GITHUB_OIDC_HOST}:sub",
-                        [f"repo:{org}/{repo}:ref:{ref}" for ref in GITHUB_TRUSTED_REFS],
+                        [f"repo:{org}/{repo}:{subject}" for subject in subjects],
                     ),
                 ],
             )

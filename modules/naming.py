@@ -25,10 +25,18 @@ def environment_prefix(country: str, env: str) -> str:
 
 
 def state_bucket_name(country: str, env: str, account_id: str) -> str:
-    """Globally unique, DNS-compatible name of an environment's Terraform state bucket."""
-    return physical_name(country, env, "terraform-state", account_id).lower()
+    """Globally unique, DNS-compatible name of an environment's Terraform state bucket.
+
+    `account_id` may be a Terraform reference (the provider's own account): it is appended, not lower-cased.
+    """
+    return f"{physical_name(country, env, 'terraform-state').lower()}-{account_id}"
 
 
 def state_key(env: str, component: str) -> str:
     """Key of a stack's state object inside its environment's bucket."""
     return f"littil/{env}/{component}.tfstate"
+
+
+def plan_role_variable(env: str) -> str:
+    """The GitHub repository variable that holds an environment's read-only plan role ARN (.github/workflows)."""
+    return f"LITTIL_PLAN_ROLE_{env.upper()}"

@@ -11,7 +11,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
-from modules.naming import PROJECT, state_bucket_name, state_key
+from modules.github_oidc import TerraformPlanRole
+from modules.naming import PROJECT, plan_role_variable, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment
 # `use_lockfile` (S3-native state locking) needs Terraform 1.10.
@@ -109,6 +110,16 @@ class LittilStack(TerraformStack):
     def current_account_id(self) -> str:
         """The account Terraform runs in (`allowed_account_ids` makes it the configured one)."""
         return DataAwsCallerIdentity(self, "current-account").account_id
+
+
+def plan_role_output(stack: TerraformStack, env: Environment, role: TerraformPlanRole) -> TerraformOutput:
+    """The plan role's ARN, named as the GitHub repository variable it goes into (README, "CI")."""
+    return TerraformOutput(
+        stack,
+        "plan-role-arn",
+        value=role.role.arn,
+        description=f"GitHub repository variable {plan_role_variable(env.name)}",
+    )
 
 
 def use_s3_backend(stack: TerraformStack, *, env: Environment, component: str) -> S3Backend:

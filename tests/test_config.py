@@ -356,6 +356,34 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             {"common": COMMON + "colour = 1\n"}, "common.hcl", "colour", "unknown key", id="unknown-key-in-common"
         ),
         pytest.param(
+            {"staging": STAGING + "alarms {\n  database_free_storage_gb = 100\n}\n"},
+            "staging.hcl",
+            "alarms.database_free_storage_gb",
+            "must be below database.allocated_storage_gb (100), or the alarm would fire on an empty database",
+            id="alarm-that-always-fires",
+        ),
+        pytest.param(
+            {"staging": STAGING + "alarms {\n  certificate_days_left = 30\n}\n"},
+            "staging.hcl",
+            "alarms.certificate_days_left",
+            "expected a whole number from 1 to 29 (days; certbot renews at 30 left), got 30",
+            id="certificate-alarm-on-every-healthy-certificate",
+        ),
+        pytest.param(
+            {"shared": 'account_id = "680278545709"\nalerts {\n  email = "ops at littil"\n}\n'},
+            "shared.hcl",
+            "alerts.email",
+            "an e-mail address",
+            id="alert-mail-not-an-address",
+        ),
+        pytest.param(
+            {"shared": 'account_id = "680278545709"\nalarms {\n  database_cpu_percent = 90\n}\n'},
+            "shared.hcl",
+            "alarms",
+            "unknown key for this environment",
+            id="workload-alarms-in-shared",
+        ),
+        pytest.param(
             {"shared": 'account_id = "680278545709"\ndomain = "littil.org"\n'},
             "shared.hcl",
             "domain",

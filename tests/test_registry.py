@@ -13,7 +13,7 @@ import pytest
 
 from config.model import AppConfig
 from modules.aws_actions import ECR_PULL_ACTIONS
-from tests.tf import Stack, data_ref, only, policy_statements, ref, resources
+from tests.tf import Stack, data_ref, named, only, policy_statements, ref, resources
 
 REPOSITORIES = {"api": "littil-backend", "maintenance": "littil-backend-maintenance"}
 
@@ -175,8 +175,7 @@ def test_ci_push_role_trusts_only_the_configured_repository_and_may_push_only_th
     stacks: dict[str, Stack], config: AppConfig
 ) -> None:
     stack = stacks["registry"]
-    role_id, role = only(resources(stack, "aws_iam_role"))
-    assert role["name"] == "LITTIL-NL-api-ecr-push"
+    role_id, role = named(stack, "aws_iam_role", "LITTIL-NL-api-ecr-push")
     (trust,) = policy_statements(stack, role["assume_role_policy"])
     provider_id, provider = only(resources(stack, "aws_iam_openid_connect_provider"))
     assert provider["url"] == "https://token.actions.githubusercontent.com"
@@ -201,8 +200,11 @@ def test_ci_push_role_trusts_only_the_configured_repository_and_may_push_only_th
             ],
         },
     ]
-    (attachment,) = resources(stack, "aws_iam_role_policy_attachment").values()
-    assert attachment["role"] == ref("aws_iam_role", role_id, "name")
+    (attachment,) = [
+        a
+        for a in resources(stack, "aws_iam_role_policy_attachment").values()
+        if a["role"] == ref("aws_iam_role", role_id, "name")
+    ]
     api_policy = only(
         {
             name: body
@@ -250,5 +252,6 @@ def test_without_mutable_tags_every_tag_is_immutable_and_an_existing_oidc_provid
     assert not resources(stack, "aws_iam_openid_connect_provider")
     lookup_id, lookup = only(stack["data"]["aws_iam_openid_connect_provider"])
     assert lookup["url"] == "https://token.actions.githubusercontent.com"
-    (trust,) = policy_statements(stack, only(resources(stack, "aws_iam_role"))[1]["assume_role_policy"])
-    assert trust["principals"][0]["identifiers"] == [data_ref("aws_iam_openid_connect_provider", lookup_id, "arn")]
+    for role in resources(stack, "aws_iam_role").values():  # the push role and the plan role
+        (trust,) = policy_statements(stack, role["assume_role_policy"])
+        assert trust["principals"][0]["identifiers"] == [data_ref("aws_iam_openid_connect_provider", lookup_id, "arn")]

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.conftest import REPO
 from tests.tf import Stack, only, resources
-from tools.review import NOT_RESOURCES, compare, render
+from tools.review import NOT_RESOURCES, compare, plannable, render, render_markdown
 
 DB = "aws_db_instance"
 
@@ -224,3 +224,40 @@ def test_a_mistyped_base_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == f"review: BASE 'orgin/main' is not a commit of {REPO} (try origin/main or HEAD~1)"
     assert result.stdout == ""
+
+
+def test_the_pull_request_summary_puts_replacements_and_destroys_first(stacks: dict[str, Stack]) -> None:
+    after, database = revision(stacks, "database-staging")
+    name, instance = only(database["resource"][DB])
+    instance["identifier"] = "littil-nl-staging-database"
+    api = after["api-staging"]
+    dropped_type = "aws_cloudwatch_metric_alarm"
+    dropped = sorted(api["resource"][dropped_type])[0]
+    del api["resource"][dropped_type][dropped]
+    markdown = render_markdown(compare(stacks, after), stacks, after, "origin/main")
+    top, per_stack = markdown.split("### Per stack")
+    assert f"- **REPLACE** `database-staging` `{DB}.{name}` (loses the database and its automated backups)" in top
+    assert f"- **DESTROY** `api-staging` `{dropped_type}.{dropped}`" in top
+    assert "| `database-staging` | 1 to REPLACE |" in per_stack
+    assert "| `registry` | no change |" in per_stack
+    assert markdown.rstrip().endswith("then confirm with make plan STACK=<stack>.")
+    quiet = render_markdown(compare(stacks, stacks), stacks, stacks, "origin/main")
+    assert "Nothing is replaced or destroyed, and nothing warns." in quiet
+
+
+def test_ci_plans_exactly_the_changed_stacks_that_keep_state_in_their_bucket(stacks: dict[str, Stack]) -> None:
+    after, database = revision(stacks, "database-staging")
+    only(database["resource"][DB])[1]["backup_retention_period"] = 30
+    state = after["state-production"]
+    only(state["resource"]["aws_s3_bucket"])[1]["force_destroy"] = True
+    chosen = plannable(compare(stacks, after), after)
+    # state-production still keeps its own state in a local file on an operator's machine: CI cannot plan it.
+    assert "local" in after["state-production"]["terraform"]["backend"]
+    assert chosen == [
+        {
+            "stack": "database-staging",
+            "environment": "staging",
+            "region": "eu-west-1",
+            "role_variable": "LITTIL_PLAN_ROLE_STAGING",
+        }
+    ]

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from config.rules import major_version
+from modules.naming import plan_role_variable
+from tools.stacks import environment_of
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -252,55 +254,65 @@ def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]])
 
 
 def render(reports: list[StackReport], before: dict[str, Any], after: dict[str, Any]) -> str:
+    lines = [line for report in reports for line in render_stack(report, before, after)]
+    lines.append("")
+    lines.extend(verdict(reports))
+    return "\n".join(lines)
+
+
+def render_stack(report: StackReport, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """One stack's lines of the report: a summary line, then each change (nothing more when unchanged)."""
     lines = []
-    for report in reports:
-        is_resource = {a: not a.startswith(NOT_RESOURCES) for a in (*report.added, *report.removed, *report.changed)}
-        if report.name not in after:
-            lines.append(
-                f"{report.name}: NO LONGER SYNTHESIZED - its resources stay in AWS, unmanaged, until destroyed"
-            )
-        elif report.name not in before:
-            added = [a for a in report.added if is_resource[a]]
-            lines.append(f"{report.name}: new stack, {len(added)} to add")
-        elif report.empty:
-            lines.append(f"{report.name}: no change")
-            continue
-        else:
-            changed = [a for a in report.changed if is_resource[a] and a not in report.replaced]
-            others = [a for a in is_resource if not is_resource[a]]
-            counts = [
-                f"{sum(is_resource[a] for a in report.added)} to add",
-                f"{len(changed)} to change",
-                f"{len(report.replaced)} to REPLACE",
-                f"{sum(is_resource[a] for a in report.removed)} to DESTROY",
-                f"{len(others)} other change(s): data sources, outputs, imports, provider or backend",
-            ]
-            lines.append(f"{report.name}: " + ", ".join(c for c in counts if not c.startswith("0 ")))
-        for warning in report.warnings:
-            lines.append(f"  !!! {warning}")
-        for address in report.destructive:
-            kind = address.split(".")[0]
-            verb = "REPLACE" if address in report.replaced else "DESTROY"
-            lines.append(f"  !!! {verb} {address}: loses {STATEFUL[kind]}")
-        for address, paths in report.replaced.items():
-            lines.append(f"  -/+ {address}  (forced by {', '.join(paths)})")
-        for address in report.removed:
-            hint = (
-                f"  (renamed to {report.renamed[address]}? declare the move: move_to / moved)"
-                if address in report.renamed
-                else ""
-            )
-            lines.append(f"  -   {address}{hint}")
-        for address in report.added:
-            lines.append(f"  +   {address}")
-        for address, paths in report.changed.items():
-            if address not in report.replaced:
-                reach = readers(after.get(report.name, {}), address) if address.startswith("data.") else []
-                read_by = f"  (read by {', '.join(reach)})" if reach else ""
-                lines.append(f"  ~   {address}: {', '.join(paths)}{read_by}")
+    is_resource = {a: not a.startswith(NOT_RESOURCES) for a in (*report.added, *report.removed, *report.changed)}
+    if report.name not in after:
+        lines.append(f"{report.name}: NO LONGER SYNTHESIZED - its resources stay in AWS, unmanaged, until destroyed")
+    elif report.name not in before:
+        added = [a for a in report.added if is_resource[a]]
+        lines.append(f"{report.name}: new stack, {len(added)} to add")
+    elif report.empty:
+        lines.append(f"{report.name}: no change")
+        return lines
+    else:
+        changed = [a for a in report.changed if is_resource[a] and a not in report.replaced]
+        others = [a for a in is_resource if not is_resource[a]]
+        counts = [
+            f"{sum(is_resource[a] for a in report.added)} to add",
+            f"{len(changed)} to change",
+            f"{len(report.replaced)} to REPLACE",
+            f"{sum(is_resource[a] for a in report.removed)} to DESTROY",
+            f"{len(others)} other change(s): data sources, outputs, imports, provider or backend",
+        ]
+        lines.append(f"{report.name}: " + ", ".join(c for c in counts if not c.startswith("0 ")))
+    for warning in report.warnings:
+        lines.append(f"  !!! {warning}")
+    for address in report.destructive:
+        kind = address.split(".")[0]
+        verb = "REPLACE" if address in report.replaced else "DESTROY"
+        lines.append(f"  !!! {verb} {address}: loses {STATEFUL[kind]}")
+    for address, paths in report.replaced.items():
+        lines.append(f"  -/+ {address}  (forced by {', '.join(paths)})")
+    for address in report.removed:
+        hint = (
+            f"  (renamed to {report.renamed[address]}? declare the move: move_to / moved)"
+            if address in report.renamed
+            else ""
+        )
+        lines.append(f"  -   {address}{hint}")
+    for address in report.added:
+        lines.append(f"  +   {address}")
+    for address, paths in report.changed.items():
+        if address not in report.replaced:
+            reach = readers(after.get(report.name, {}), address) if address.startswith("data.") else []
+            read_by = f"  (read by {', '.join(reach)})" if reach else ""
+            lines.append(f"  ~   {address}: {', '.join(paths)}{read_by}")
+    return lines
+
+
+def verdict(reports: list[StackReport]) -> list[str]:
+    """The closing lines: what hurts, or that nothing stateful is lost."""
+    lines = []
     destructive = [f"{r.name}/{a}" for r in reports for a in r.destructive]
     warned = sum(len(r.warnings) for r in reports)
-    lines.append("")
     if destructive:
         lines.append(f"!!! {len(destructive)} stateful resource(s) destroyed or replaced: {', '.join(destructive)}")
     if warned:
@@ -309,7 +321,63 @@ def render(reports: list[StackReport], before: dict[str, Any], after: dict[str, 
         lines.append("!!! Snapshot/back up first and get a second review; then confirm with make plan STACK=<stack>.")
     else:
         lines.append("No stateful resource is destroyed or replaced. Confirm with make plan STACK=<stack>.")
-    return "\n".join(lines)
+    return lines
+
+
+def render_markdown(reports: list[StackReport], before: dict[str, Any], after: dict[str, Any], base: str) -> str:
+    """The report for a pull request's summary: replacements, destroys and warnings first, then a line per stack."""
+    lines = [f"## Change report (offline, against `{base}`)", ""]
+    losses = []
+    for report in reports:
+        if report.name not in after:
+            losses.append(f"- **NO LONGER SYNTHESIZED** `{report.name}`: its resources stay in AWS, unmanaged")
+            continue
+        for warning in report.warnings:
+            losses.append(f"- :warning: `{report.name}`: {warning}")
+        for address, paths in report.replaced.items():
+            loses = f" (loses {STATEFUL[address.split('.')[0]]})" if address in report.destructive else ""
+            losses.append(f"- **REPLACE** `{report.name}` `{address}`{loses}, forced by {', '.join(paths)}")
+        for address in report.removed:
+            if address.startswith(NOT_RESOURCES):
+                continue
+            loses = f" (loses {STATEFUL[address.split('.')[0]]})" if address in report.destructive else ""
+            renamed = f"; renamed to `{report.renamed[address]}`? declare the move" if address in report.renamed else ""
+            losses.append(f"- **DESTROY** `{report.name}` `{address}`{loses}{renamed}")
+    lines.append("### Replaced, destroyed or warned")
+    lines.extend(losses or ["Nothing is replaced or destroyed, and nothing warns."])
+    lines += ["", "### Per stack", "", "| stack | change |", "|---|---|"]
+    for report in reports:
+        summary = render_stack(report, before, after)[0].split(": ", 1)[1]
+        lines.append(f"| `{report.name}` | {summary} |")
+    details = [line for report in reports if not report.empty for line in render_stack(report, before, after)]
+    if details:
+        lines += ["", "<details><summary>Every change</summary>", "", "```", *details, "```", "", "</details>"]
+    lines += ["", *verdict(reports)]
+    return "\n".join(lines) + "\n"
+
+
+def plannable(reports: list[StackReport], after: dict[str, Any]) -> list[dict[str, str]]:
+    """The changed stacks a CI job can plan: each with its environment and the variable naming its plan role.
+
+    A stack with a local backend (`state-<env>` while bootstrapping) keeps its state on an operator's
+    machine, and a stack no longer synthesized has nothing to plan: both are left out.
+    """
+    chosen = []
+    for report in reports:
+        stack = after.get(report.name)
+        if stack is None or report.empty or "s3" not in stack["terraform"].get("backend", {}):
+            continue
+        env = environment_of(stack)
+        (provider,) = (provider for provider in stack["provider"]["aws"] if "alias" not in provider)
+        chosen.append(
+            {
+                "stack": report.name,
+                "environment": env,
+                "region": provider["region"],
+                "role_variable": plan_role_variable(env),
+            }
+        )
+    return chosen
 
 
 def synthesize(source: Path, outdir: Path) -> subprocess.Popen[bytes]:
@@ -322,6 +390,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="git revision to compare the working tree with, e.g. origin/main or HEAD~1")
     parser.add_argument("--repo", type=Path, default=REPO, help="the git work tree holding main.py (default: this one)")
+    parser.add_argument("--markdown", type=Path, help="also append the report as Markdown to this file (CI summary)")
+    parser.add_argument("--plannable", type=Path, help="write the changed stacks CI can plan to this file (JSON)")
     arguments = parser.parse_args()
     base, repo = arguments.base, arguments.repo.resolve()
     known = subprocess.run(
@@ -345,6 +415,11 @@ def main() -> int:
     reports = compare(before, after)
     print(f"Changes from {base} to the working tree, per stack:\n")
     print(render(reports, before, after))
+    if arguments.markdown:
+        with arguments.markdown.open("a") as summary:
+            summary.write(render_markdown(reports, before, after, base))
+    if arguments.plannable:
+        arguments.plannable.write_text(json.dumps(plannable(reports, after)))
     return 2 if any(report.dangerous for report in reports) else 0
 
 

@@ -1,0 +1,206 @@
+"""This repository's GitHub workflows: tests and the change report on every pull request, read-only
+plans with each account's plan role, pinned actions and least privilege; never an apply."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]
+
+from config.loader import load_config
+from config.model import AppConfig
+from modules.naming import plan_role_variable, state_bucket_name
+from tests.conftest import REPO
+from tests.tf import Stack, data_ref, data_sources, named, only, policy_statements, ref, resources
+
+WORKFLOWS = REPO / ".github" / "workflows"
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+
+
+def workflows() -> dict[str, dict[Any, Any]]:
+    found = {path.name: yaml.safe_load(path.read_text()) for path in sorted(WORKFLOWS.glob("*.yml"))}
+    assert found, "no workflows"
+    return found
+
+
+def steps(workflow: dict[Any, Any], job: str) -> list[dict[str, Any]]:
+    return list(workflow["jobs"][job]["steps"])
+
+
+def test_every_action_is_pinned_by_commit_with_its_version_named() -> None:
+    for name in sorted(WORKFLOWS.glob("*.yml")):
+        text = name.read_text()
+        uses = re.findall(r"uses: (\S+)(.*)", text)
+        assert uses, name
+        for action, comment in uses:
+            assert PINNED.fullmatch(action), f"{name.name}: {action} is not pinned to a commit"
+            assert re.fullmatch(r" # v\d+(\.\d+)*", comment), f"{name.name}: {action} names no version"
+
+
+def test_workflows_grant_nothing_by_default_and_each_job_only_what_it_needs() -> None:
+    allowed = {"test": {"contents": "read"}, "plan": {"contents": "read", "id-token": "write"}}
+    for name, workflow in workflows().items():
+        assert workflow["permissions"] == {}, name
+        for job_name, job in workflow["jobs"].items():
+            assert job["permissions"] == allowed[job_name], (name, job_name)
+        for job in workflow["jobs"].values():
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
+
+
+def test_nothing_is_ever_applied_from_ci() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        text = path.read_text()
+        for forbidden in ("terraform apply", "cdktf deploy", "make deploy", "terraform destroy", "cdktf destroy"):
+            assert forbidden not in text, (path.name, forbidden)
+    (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
+    (plan,) = [s["run"] for s in steps(ci, "plan") if "terraform plan" in s.get("run", "")]
+    assert "terraform plan -lock=false" in plan
+
+
+def test_ci_runs_the_readmes_test_command_with_the_readmes_versions() -> None:
+    (ci,) = [w for w in workflows().values() if "test" in w["jobs"]]
+    assert set(ci[True]) == {"pull_request", "push"}  # YAML 1.1 reads the key `on` as true
+    assert ci[True]["push"] == {"branches": ["main"]}
+    test = steps(ci, "test")
+    assert [s["run"] for s in test if s.get("name") == "make test"] == ["make test"]
+    python = next(s for s in test if s.get("uses", "").startswith("actions/setup-python@"))
+    node = next(s for s in test if s.get("uses", "").startswith("actions/setup-node@"))
+    assert python["with"] == {"python-version-file": ".python-version"}
+    assert node["with"] == {"node-version-file": ".nvmrc", "cache": "npm"}
+    python_version = (REPO / ".python-version").read_text().strip()
+    node_version = (REPO / ".nvmrc").read_text().strip()
+    readme = (REPO / "README.md").read_text()
+    assert f"Python {python_version}, Node.js {node_version}+" in readme
+    assert f"PYTHON ?= python{python_version}" in (REPO / "Makefile").read_text()
+    terraform = [s for s in test if s.get("uses", "").startswith("hashicorp/setup-terraform@")]
+    assert terraform[0]["with"]["terraform_version"] == "1.11.4"
+    assert "tested with 1.11.4" in readme
+    cache = next(s for s in test if s.get("uses", "").startswith("actions/cache@"))
+    assert "Pipfile.lock" in cache["with"]["key"]
+
+
+def run_step(script: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], str, str]:
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    output.write_text("")
+    summary.write_text("")
+    result = subprocess.run(
+        ["bash", "-e", "-c", script],
+        env={**os.environ, **env, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, output.read_text(), summary.read_text()
+
+
+def test_a_plan_is_skipped_with_a_note_until_its_role_variable_is_set(tmp_path: Path) -> None:
+    (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
+    plan = ci["jobs"]["plan"]
+    assert plan["env"]["ROLE_ARN"] == "${{ vars[matrix.role_variable] }}"
+    check, *rest = plan["steps"]
+    # Every step after the check runs only when the role is configured.
+    assert {step["if"] for step in rest} == {"steps.role.outputs.configured == 'true'"}
+    env = {"STACK": "api-staging", "ROLE_VARIABLE": "LITTIL_PLAN_ROLE_STAGING"}
+    result, output, summary = run_step(check["run"], tmp_path, ROLE_ARN="", **env)
+    assert result.returncode == 0, result.stderr
+    assert output == "configured=false\n"
+    assert "the repository variable `LITTIL_PLAN_ROLE_STAGING` is not set" in summary
+    result, output, summary = run_step(
+        check["run"], tmp_path, ROLE_ARN="arn:aws:iam::111111111111:role/LITTIL-NL-staging-terraform-plan", **env
+    )
+    assert (result.returncode, output, summary) == (0, "configured=true\n", "")
+    # Forks have no OIDC token for this repository's roles: their pull requests stop at the report.
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
+
+
+def plan_role(stack: Stack, env_name: str) -> tuple[str, dict[str, Any]]:
+    return named(stack, "aws_iam_role", f"LITTIL-NL-{env_name}-terraform-plan")
+
+
+def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
+    stacks: dict[str, Stack], toggled: dict[str, Stack], config: AppConfig
+) -> None:
+    homes = {config.shared.name: "registry"} | {env.name: f"api-{env.name}" for env in config.workloads}
+    for env in config.environments:
+        stack = stacks[homes[env.name]]
+        role_id, role = plan_role(stack, env.name)
+        (trust,) = policy_statements(stack, role["assume_role_policy"])
+        (provider_id, _) = only(resources(stack, "aws_iam_openid_connect_provider"))
+        assert trust["principals"] == [
+            {"type": "Federated", "identifiers": [ref("aws_iam_openid_connect_provider", provider_id, "arn")]}
+        ]
+        repository = f"repo:{env.ci.github_org}/{env.ci.github_repo}"
+        assert {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]} == {
+            "token.actions.githubusercontent.com:aud": ("StringEquals", ["sts.amazonaws.com"]),
+            "token.actions.githubusercontent.com:sub": (
+                "StringLike",
+                [f"{repository}:pull_request", f"{repository}:ref:refs/heads/main"],
+            ),
+        }
+        attached = [
+            a["policy_arn"]
+            for a in resources(stack, "aws_iam_role_policy_attachment").values()
+            if a["role"] == ref("aws_iam_role", role_id, "name")
+        ]
+        assert attached == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
+        (policy,) = [
+            p
+            for p in resources(stack, "aws_iam_role_policy").values()
+            if p["role"] == ref("aws_iam_role", role_id, "id")
+        ]
+        statements = {s["sid"]: (s["actions"], s["resources"]) for s in policy_statements(stack, policy["policy"])}
+        # The provider's own account (never a placeholder from config): with the configured account, that is the
+        # bucket state-<env> creates and every backend of the account names.
+        caller, _ = only(data_sources(stack, "aws_caller_identity"))
+        bucket = state_bucket_name(env.country, env.name, data_ref("aws_caller_identity", caller, "account_id"))
+        (_, state_bucket) = only(resources(stacks[f"state-{env.name}"], "aws_s3_bucket"))
+        assert state_bucket["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
+        expected = {
+            "ListState": (["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
+            "ReadState": (["s3:GetObject"], [f"arn:aws:s3:::{bucket}/*"]),
+        }
+        if env.name != config.shared.name:
+            # What Terraform wrote, so the state holds it: the log writer's key, and the SMTP credentials unless
+            # adopted (then the secret holds the operators' value).
+            written = ("cloudwatch",) if env.adopt_legacy else ("cloudwatch", "smtp")
+            secrets = {body["name"]: key for key, body in resources(stack, "aws_secretsmanager_secret").items()}
+            expected["ReadSecretsInState"] = (
+                ["secretsmanager:GetSecretValue"],
+                [
+                    ref("aws_secretsmanager_secret", secrets[f"littil/backend/{env.name}/{kind}"], "arn")
+                    for kind in written
+                ],
+            )
+        assert statements == expected, env.name
+        (output,) = [o for key, o in stack["output"].items() if key == "plan-role-arn"]
+        assert output["value"] == ref("aws_iam_role", role_id, "arn")
+        assert output["description"] == f"GitHub repository variable {plan_role_variable(env.name)}"
+    # A new environment (nothing adopted) wrote its smtp secret too: the role may read that one as well.
+    stack = toggled["api-production"]
+    role_id, _ = plan_role(stack, "production")
+    (policy,) = [
+        p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
+    ]
+    (readable,) = [
+        s["resources"] for s in policy_statements(stack, policy["policy"]) if s["sid"] == "ReadSecretsInState"
+    ]
+    names = {
+        ref("aws_secretsmanager_secret", k, "arn"): b["name"]
+        for k, b in resources(stack, "aws_secretsmanager_secret").items()
+    }
+    assert sorted(names[arn] for arn in readable) == [
+        "littil/backend/production/cloudwatch",
+        "littil/backend/production/smtp",
+    ]
+
+
+def test_readme_names_each_environments_plan_role_variable() -> None:
+    readme = (REPO / "README.md").read_text()
+    for env in load_config(REPO / "envs").environments:  # the shipped ones (an added environment follows the pattern)
+        assert f"`{plan_role_variable(env.name)}`" in readme, env.name
