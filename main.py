@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+import lazy_provider
 from config.loader import ConfigError, load_config
 
 DEFAULT_ENVS_DIR = Path(__file__).resolve().parent / "envs"
@@ -23,6 +24,7 @@ def main() -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
+    lazy_provider.install()  # only the provider modules the stacks use (lazy_provider.py)
     from stacks.app import build_app
 
     build_app(config, outdir=os.environ.get("CDKTF_OUTDIR") or "cdktf.out").synth()

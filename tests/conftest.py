@@ -19,16 +19,22 @@ from pathlib import Path
 
 import pytest
 
+import lazy_provider
 from config.loader import load_config
 from config.model import ApiVariant, AppConfig, SharedEnvironment, WorkloadEnvironment
 from tests.tf import Stack
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
+# Before anything imports the provider: the session loads only the modules the app uses (lazy_provider.py).
+LAZY_PROVIDER = lazy_provider.install()
 # The environments under test: envs/, or the directory main.py is pointed at (LITTIL_ENVS_DIR).
 ENVS_DIR = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
 
 SYNTHESES: list[Path] = []
+# The one other whole-app synthesis a session may run: the eager-import reference of tests/test_lazy_provider.py
+# (a subprocess, so it never touches this process's counter above; counted here instead).
+REFERENCE_SYNTHESES: list[Path] = []
 CLI_LIST: dict[str, subprocess.Popen[str]] = {}
 CLI_LIST_OUTDIR: list[str] = []
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
@@ -185,6 +191,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         process.kill()
     for outdir in CLI_LIST_OUTDIR:
         shutil.rmtree(outdir, ignore_errors=True)
+    if len(REFERENCE_SYNTHESES) > 1:
+        print(f"\nFAILED: {len(REFERENCE_SYNTHESES)} reference syntheses; at most one is allowed.", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if len(SYNTHESES) > 1:
         print(
             f"\nFAILED: the app was synthesized {len(SYNTHESES)} times in one session; tests must share one synthesis.",

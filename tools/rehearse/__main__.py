@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import lazy_provider
 from config.loader import ConfigError, load_config
 from config.model import ApiVariant, AppConfig
 from tools.rehearse import procedures
@@ -77,6 +78,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("environments", nargs="*", help="workload environments (default: every one)")
     parser.add_argument("--keep", action="store_true", help="keep the workspace and logs (printed at the end)")
     args = parser.parse_args(argv)
+    lazy_provider.install()  # the rehearsal synthesizes in this process, several times
 
     envs_dir = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
     try:
