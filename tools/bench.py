@@ -1,7 +1,8 @@
 """`make bench`: how the app and the test suite compare with the unavoidable floor.
 
-The floor is importing the AWS provider bindings (~20 s on a small machine: every
-resource module plus the jsii assembly). The machine is shared and noisy, so the
+The floor is importing the AWS provider bindings the plain way (~15-20 s on a small
+machine: every resource module plus the jsii assembly); the app and the suite import
+only what they use (lazy_provider.py). The machine is shared and noisy, so the
 three commands run alternately, round after round, and only ratios to the floor
 of the same round are printed: synth / floor and suite / floor, min/median/max.
 """
@@ -19,7 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-TARGETS = {"synth": 1.25, "suite": 3.0}
+# Issue #14: with lazy_provider.py a synthesis imports ~120 of the provider's ~2,200 modules.
+TARGETS = {"synth": 0.5, "suite": 1.5}
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
