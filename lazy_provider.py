@@ -75,7 +75,7 @@ class _LazyPackageLoader(importlib.abc.Loader):
 
         # The package ends with `publication.publish()`, which puts a new module holding only `__all__`
         # in sys.modules: that one is what importers get, so it needs the hook too.
-        for published in {id(module): module, id(sys.modules[name]): sys.modules[name]}.values():
+        for published in {module, sys.modules[name]}:
             published.__getattr__ = __getattr__  # type: ignore[method-assign]
 
 

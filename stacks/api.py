@@ -22,16 +22,16 @@ from modules.ec2_api import RESTART_COMMAND, Ec2Api
 from modules.ecr import API_REPOSITORY
 from modules.ecs_exec import EcsExecUser, exec_command_output
 from modules.fargate_api import CONTAINER_NAME, FargateApi
-from modules.github_oidc import GithubActionsRole, GithubOidcProvider, TerraformPlanRole
+from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.iam import allow, arn, condition
-from modules.naming import physical_name, state_bucket_name
+from modules.naming import physical_name
 from modules.observe.alarms import AlarmSet, FargateApiAlarms, InstanceApiAlarms
 from modules.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
 from modules.secrets import adopt_secret, secret
 from modules.ses_smtp import SesSmtp
 from modules.ssm_session import SsmSessionUser
 from stacks.alerts import AlertsStack
-from stacks.base import LittilStack, plan_role_output
+from stacks.base import LittilStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
 from stacks.network import NetworkStack
@@ -121,17 +121,10 @@ class ApiStack(LittilStack):
         )
         # Read-only plans of this account's stacks for this repository's CI (README, "CI"). Secrets whose value
         # Terraform wrote are in the state it reads anyway; an adopted smtp secret holds the operators' value.
-        self.plan_role = TerraformPlanRole(
-            self,
-            "plan-role",
-            role_name=physical_name(env.country, env.name, "terraform-plan"),
+        self.plan_role = self.add_plan_role(
             provider_arn=self.github_oidc.arn,
-            org=env.ci.github_org,
-            repo=env.ci.github_repo,
-            state_bucket=state_bucket_name(env.country, env.name, self.current_account_id),
             readable_secret_arns=[self.logging.secret.arn, *([] if env.adopt_legacy else [self.smtp.secret.arn])],
         )
-        plan_role_output(self, env, self.plan_role)
         if env.api.variant is ApiVariant.ECS:
             client_group = self._fargate(
                 env=env, shared=shared, runtime=runtime, certificate=certificate, network=network, database=database

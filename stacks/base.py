@@ -12,7 +12,7 @@ from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.github_oidc import TerraformPlanRole
-from modules.naming import PROJECT, plan_role_variable, state_bucket_name, state_key
+from modules.naming import PROJECT, physical_name, plan_role_variable, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment
 # `use_lockfile` (S3-native state locking) needs Terraform 1.10.
@@ -106,20 +106,32 @@ class LittilStack(TerraformStack):
             ],
         )
 
+    def add_plan_role(self, *, provider_arn: str, readable_secret_arns: Sequence[str] = ()) -> TerraformPlanRole:
+        """This account's read-only role for this repository's CI plans (README, "CI"), and its ARN as an output
+        named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC provider."""
+        env = self.env
+        role = TerraformPlanRole(
+            self,
+            "plan-role",
+            role_name=physical_name(env.country, env.name, "terraform-plan"),
+            provider_arn=provider_arn,
+            org=env.ci.github_org,
+            repo=env.ci.github_repo,
+            state_bucket=state_bucket_name(env.country, env.name, self.current_account_id),
+            readable_secret_arns=readable_secret_arns,
+        )
+        TerraformOutput(
+            self,
+            "plan-role-arn",
+            value=role.role.arn,
+            description=f"GitHub repository variable {plan_role_variable(env.name)}",
+        )
+        return role
+
     @cached_property
     def current_account_id(self) -> str:
         """The account Terraform runs in (`allowed_account_ids` makes it the configured one)."""
         return DataAwsCallerIdentity(self, "current-account").account_id
-
-
-def plan_role_output(stack: TerraformStack, env: Environment, role: TerraformPlanRole) -> TerraformOutput:
-    """The plan role's ARN, named as the GitHub repository variable it goes into (README, "CI")."""
-    return TerraformOutput(
-        stack,
-        "plan-role-arn",
-        value=role.role.arn,
-        description=f"GitHub repository variable {plan_role_variable(env.name)}",
-    )
 
 
 def use_s3_backend(stack: TerraformStack, *, env: Environment, component: str) -> S3Backend:

@@ -9,9 +9,9 @@ from constructs import Construct
 
 from config.model import SharedEnvironment
 from modules.ecr import API_REPOSITORY, MAINTENANCE_REPOSITORY, Repository
-from modules.github_oidc import GithubActionsRole, GithubOidcProvider, TerraformPlanRole
-from modules.naming import physical_name, state_bucket_name
-from stacks.base import Environment, LittilStack, plan_role_output
+from modules.github_oidc import GithubActionsRole, GithubOidcProvider
+from modules.naming import physical_name
+from stacks.base import Environment, LittilStack
 
 COMPONENT = "registry"
 
@@ -75,15 +75,7 @@ class RegistryStack(LittilStack):
             policy_arns=[self.api_repository.push_pull_policy_arn],
         )
         # Read-only plans of this account's stacks for this repository's CI (README, "CI").
-        self.plan_role = TerraformPlanRole(
-            self,
-            "plan-role",
-            role_name=physical_name(env.country, env.name, "terraform-plan"),
-            provider_arn=self.github_oidc.arn,
-            org=env.ci.github_org,
-            repo=env.ci.github_repo,
-            state_bucket=state_bucket_name(env.country, env.name, self.current_account_id),
-        )
+        self.plan_role = self.add_plan_role(provider_arn=self.github_oidc.arn)
 
         for output_id, repository in (("api", self.api_repository), ("maintenance", self.maintenance_repository)):
             TerraformOutput(
@@ -101,7 +93,6 @@ class RegistryStack(LittilStack):
             ),
             description="Log Docker in to the registry (profile with push/pull rights)",
         )
-        plan_role_output(self, env, self.plan_role)
         TerraformOutput(
             self, "ci-push-role-arn", value=self.ci_push_role.role.arn, description="role-to-assume for GitHub Actions"
         )

@@ -32,7 +32,7 @@ from typing import Any
 
 from config.rules import major_version
 from modules.naming import plan_role_variable
-from tools.stacks import environment_of
+from tools.stacks import default_provider, environment_of
 from tools.synthesized import read_stacks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -346,10 +346,11 @@ def render_markdown(reports: list[StackReport], before: dict[str, Any], after: d
     lines.append("### Replaced, destroyed or warned")
     lines.extend(losses or ["Nothing is replaced or destroyed, and nothing warns."])
     lines += ["", "### Per stack", "", "| stack | change |", "|---|---|"]
+    rendered = {report.name: render_stack(report, before, after) for report in reports}
     for report in reports:
-        summary = render_stack(report, before, after)[0].split(": ", 1)[1]
+        summary = rendered[report.name][0].split(": ", 1)[1]
         lines.append(f"| `{report.name}` | {summary} |")
-    details = [line for report in reports if not report.empty for line in render_stack(report, before, after)]
+    details = [line for report in reports if not report.empty for line in rendered[report.name]]
     if details:
         lines += ["", "<details><summary>Every change</summary>", "", "```", *details, "```", "", "</details>"]
     lines += ["", *verdict(reports)]
@@ -368,12 +369,11 @@ def plannable(reports: list[StackReport], after: dict[str, Any]) -> list[dict[st
         if stack is None or report.empty or "s3" not in stack["terraform"].get("backend", {}):
             continue
         env = environment_of(stack)
-        (provider,) = (provider for provider in stack["provider"]["aws"] if "alias" not in provider)
         chosen.append(
             {
                 "stack": report.name,
                 "environment": env,
-                "region": provider["region"],
+                "region": default_provider(stack)["region"],
                 "role_variable": plan_role_variable(env),
             }
         )

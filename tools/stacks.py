@@ -21,10 +21,15 @@ from typing import Any
 from tools.synthesized import read_stacks
 
 
+def default_provider(stack: dict[str, Any]) -> dict[str, Any]:
+    """A synthesized stack's AWS provider without alias (a stack may add one for another region)."""
+    (provider,) = (provider for provider in stack["provider"]["aws"] if "alias" not in provider)
+    return dict(provider)
+
+
 def environment_of(stack: dict[str, Any]) -> str:
     """The environment a synthesized stack belongs to: its provider's `Environment` tag."""
-    (provider,) = (provider for provider in stack["provider"]["aws"] if "alias" not in provider)
-    return str(provider["default_tags"][0]["tags"]["Environment"])
+    return str(default_provider(stack)["default_tags"][0]["tags"]["Environment"])
 
 
 def deploy_order(outdir: Path, env: str) -> list[str]:
