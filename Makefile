@@ -73,8 +73,9 @@ rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (
 	$(VENV)/bin/python -m tools.rehearse $(ENVS)
 
 ROUNDS ?= 3
-bench: install ## Time synth and the suite against the provider import, alternately: ratios only (ROUNDS=3)
-	$(VENV)/bin/python -m tools.bench $(ROUNDS)
+FRESH_CLONE ?= 1
+bench: install ## Synth and the suite against the provider import (ratios), then a fresh clone's make synth && make test: make bench [ROUNDS=3] [FRESH_CLONE=0]
+	$(VENV)/bin/python -m tools.bench $(ROUNDS) $(if $(filter 0,$(FRESH_CLONE)),--no-fresh-clone)
 
 review: $(APP_READY) ## Offline change report against a git revision: make review BASE=origin/main
 	@[ -n "$(BASE)" ] || { echo "BASE is required, e.g. make review BASE=origin/main"; exit 2; }

@@ -12,7 +12,8 @@ attribute access (PEP 562), so code written for the eager package keeps working.
 If the installed package does not have that shape (a provider upgrade changed it), the
 finder says so once on stderr and steps aside: the package is imported the normal way.
 `LITTIL_EAGER_PROVIDER=1` turns the loader off. Types are untouched: mypy reads the real
-package. tests/test_lazy_provider.py proves the output is byte-identical either way.
+submodules (it skips only the package's top level, see pyproject.toml).
+tests/test_lazy_provider.py proves the output is byte-identical either way.
 """
 
 from __future__ import annotations

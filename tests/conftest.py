@@ -3,8 +3,8 @@
 Importing the AWS provider bindings costs ~20 s, so the app is built and
 synthesized exactly once (`synthesized`), and `pytest_sessionfinish` fails the
 run if anything synthesized it again. Slow external commands (the real CDKTF
-CLI) start in the background at collection time so they overlap with the
-in-process synthesis.
+CLI, the added-environment run) start in the background at collection time so
+they overlap with the in-process work.
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ LAZY_PROVIDER = lazy_provider.install()
 ENVS_DIR = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
 
 SYNTHESES: list[Path] = []
-# The one other whole-app synthesis a session may run: the eager-import reference of tests/test_lazy_provider.py
-# (a subprocess, so it never touches this process's counter above; counted here instead).
+# The one other whole-app synthesis a session may run: the real CLI's (below), a subprocess, so it never
+# touches this process's counter above; counted here instead.
 REFERENCE_SYNTHESES: list[Path] = []
 CLI_LIST: dict[str, subprocess.Popen[str]] = {}
-CLI_LIST_OUTDIR: list[str] = []
+CLI_LIST_OUTDIR: list[Path] = []
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
-CLI_SMOKE_TEST = "test_cli.py::test_real_cdktf_cli_lists_every_stack"
+# The tests that read the background CLI run: its listing, and its synthesis as the eager-import reference.
+CLI_RUN_READERS = (
+    "test_cli.py::test_real_cdktf_cli_lists_every_stack",
+    "test_lazy_provider.py::test_the_app_synthesizes_byte_identically_without_the_eager_imports",
+)
+ADDED_ENVIRONMENT_TEST = "tests/test_adding_an_environment.py"
 
 
 @pytest.fixture(scope="session")
@@ -162,27 +167,62 @@ def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: Workloa
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    if any(item.nodeid.endswith(CLI_SMOKE_TEST) for item in items):
-        outdir = tempfile.mkdtemp(prefix="littil-cli-")
-        CLI_LIST_OUTDIR.append(outdir)
-        # As an operator types it: without the variables the Makefile sets (the project's .npmrc
-        # must keep the CLI quiet on its own).
-        quiet = {"CHECKPOINT_DISABLE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
-        CLI_LIST["process"] = subprocess.Popen(
-            ["npx", "--no-install", "cdktf", "list", "--output", outdir],
-            cwd=REPO,
-            env={**{k: v for k, v in os.environ.items() if k not in quiet}, "CI": "1", "PWD": str(REPO)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    if any(item.nodeid.endswith(CLI_RUN_READERS) for item in items):
+        start_cli_list()
+    if any(item.nodeid.startswith(ADDED_ENVIRONMENT_TEST) for item in items):
+        from tests import test_adding_an_environment
+
+        test_adding_an_environment.start()
+    # The tests that wait for a background run go last, so this process works while those runs do.
+    waiting = [
+        item
+        for item in items
+        if item.nodeid.endswith(CLI_RUN_READERS) or item.nodeid.startswith(ADDED_ENVIRONMENT_TEST)
+    ]
+    items[:] = [item for item in items if item not in waiting] + waiting
+
+
+def start_cli_list() -> None:
+    """`npx cdktf list` in the background: the real CLI runs the app through cdktf.json.
+
+    As an operator types it, without the variables the Makefile sets (the project's .npmrc
+    must keep the CLI quiet on its own), except one: the app imports the provider the plain,
+    eager way (lazy_provider.DISABLE_VARIABLE), so what the CLI writes is also the reference
+    the in-process synthesis, made through the loader, must equal byte for byte. One extra
+    synthesis serves both, on the second core while this process works.
+    """
+    outdir = Path(tempfile.mkdtemp(prefix="littil-cli-"))
+    CLI_LIST_OUTDIR.append(outdir)
+    REFERENCE_SYNTHESES.append(outdir)
+    quiet = {"CHECKPOINT_DISABLE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
+    CLI_LIST["process"] = subprocess.Popen(
+        ["npx", "--no-install", "cdktf", "list", "--output", str(outdir)],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in quiet},
+            "CI": "1",
+            "PWD": str(REPO),
+            lazy_provider.DISABLE_VARIABLE: "1",
+            "LITTIL_ENVS_DIR": str(ENVS_DIR),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class CliRun:
+    returncode: int
+    output: str
+    outdir: Path
 
 
 @pytest.fixture(scope="session")
-def cli_list_output() -> tuple[int, str]:
+def cli_list() -> CliRun:
     process = CLI_LIST["process"]
     output, _ = process.communicate(timeout=600)
-    return process.returncode, output
+    return CliRun(process.returncode, output, CLI_LIST_OUTDIR[0])
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -191,6 +231,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         process.kill()
     for outdir in CLI_LIST_OUTDIR:
         shutil.rmtree(outdir, ignore_errors=True)
+    added = sys.modules.get("tests.test_adding_an_environment")
+    if added is not None:
+        added.stop()
     if len(REFERENCE_SYNTHESES) > 1:
         print(f"\nFAILED: {len(REFERENCE_SYNTHESES)} reference syntheses; at most one is allowed.", file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

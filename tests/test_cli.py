@@ -1,17 +1,19 @@
 """The real CDKTF CLI (pinned in package-lock.json) runs the app through cdktf.json.
 
 The CLI run starts in the background at collection (tests/conftest.py), so its own
-synthesis overlaps the in-process one instead of adding to the suite's time.
+synthesis overlaps the in-process one instead of adding to the suite's time; the same
+run is tests/test_lazy_provider.py's eager-import reference.
 """
 
 from __future__ import annotations
 
+from tests.conftest import CliRun
 from tests.tf import Stack
 
 
-def test_real_cdktf_cli_lists_every_stack(cli_list_output: tuple[int, str], stacks: dict[str, Stack]) -> None:
-    returncode, output = cli_list_output
-    assert returncode == 0, output
+def test_real_cdktf_cli_lists_every_stack(cli_list: CliRun, stacks: dict[str, Stack]) -> None:
+    assert cli_list.returncode == 0, cli_list.output
+    output = cli_list.output
     lines = output.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("Stack name"))
     # Rows start at column 0; the CLI wraps long paths onto indented continuation lines.

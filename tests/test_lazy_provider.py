@@ -3,8 +3,7 @@ and steps aside (saying so once) for a package shape it does not know."""
 
 from __future__ import annotations
 
-import os
-import subprocess
+import ast
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +11,13 @@ from pathlib import Path
 import pytest
 
 import lazy_provider
-from tests.conftest import ENVS_DIR, LAZY_PROVIDER, REFERENCE_SYNTHESES, REPO
+from tests.conftest import LAZY_PROVIDER, REFERENCE_SYNTHESES, REPO, CliRun
+
+# What mypy checks (pyproject.toml), tests included.
+MYPY_TREES = ("config", "modules", "stacks", "tests", "tools")
 
 
-def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesized: Path, tmp_path: Path) -> None:
+def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesized: Path, cli_list: CliRun) -> None:
     # This session synthesized through the loader...
     assert LAZY_PROVIDER is not None
     assert LAZY_PROVIDER.fell_back is None
@@ -27,25 +29,12 @@ def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesi
     assert len(available) > 2000
     assert len(loaded) < len(available) / 5, len(loaded)
 
-    # The reference: the same environments, synthesized with the package's own eager __init__.
-    reference = tmp_path / "eager.out"
-    REFERENCE_SYNTHESES.append(reference)
-    result = subprocess.run(
-        [sys.executable, "main.py"],
-        cwd=REPO,
-        env={
-            **os.environ,
-            lazy_provider.DISABLE_VARIABLE: "1",
-            "CDKTF_OUTDIR": str(reference),
-            "LITTIL_ENVS_DIR": str(ENVS_DIR),
-        },
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "lazy_provider" not in result.stderr
+    # The reference: the same environments, synthesized by the real CLI with the package's own
+    # eager __init__ (tests/conftest.py starts that run with the loader turned off).
+    assert cli_list.returncode == 0, cli_list.output[-2000:]
+    assert "lazy_provider" not in cli_list.output
+    assert cli_list.outdir in REFERENCE_SYNTHESES
+    reference = cli_list.outdir
     lazy_files = sorted(p.relative_to(synthesized) for p in synthesized.glob("stacks/*/cdk.tf.json"))
     eager_files = sorted(p.relative_to(reference) for p in reference.glob("stacks/*/cdk.tf.json"))
     assert lazy_files == eager_files
@@ -135,3 +124,20 @@ def test_the_variable_turns_the_loader_off(fake_packages: Path, monkeypatch: pyt
     assert not any(
         isinstance(f, lazy_provider.LazyPackageFinder) and f.package == "fakeprovider_off" for f in sys.meta_path
     )
+
+
+def test_the_app_imports_provider_classes_from_their_submodules() -> None:
+    """mypy skips the package's top level (pyproject.toml): a name taken from there would be unchecked `Any`."""
+    ours = [path for top in MYPY_TREES for path in (REPO / top).rglob("*.py") if ".venv" not in path.parts]
+    checked = [REPO / "main.py", REPO / "lazy_provider.py", *ours]
+    top_level = []
+    for path in checked:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                top_level += [
+                    f"{path.relative_to(REPO)}: import {a.name}" for a in node.names if a.name == lazy_provider.PACKAGE
+                ]
+            elif isinstance(node, ast.ImportFrom) and node.module == lazy_provider.PACKAGE:
+                top_level.append(f"{path.relative_to(REPO)}: from {node.module} import ...")
+    assert len(checked) > 50
+    assert top_level == []
