@@ -17,8 +17,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from config.rules import major_version
-from modules.password_rotation import ROTATION_SCHEDULE, ROTATION_WINDOW
-from modules.security_group import allow_in
+from modules.access.security_group import allow_in
+from modules.api.password_rotation import ROTATION_SCHEDULE, ROTATION_WINDOW
 
 MARIADB_PORT = 3306
 
@@ -37,7 +37,7 @@ class MariaDb(Construct):
     by RDS in Secrets Manager (JSON keys `username`, `password`), so it appears
     nowhere in code, config or state. RDS rotates it in `rotation_schedule`'s window
     (a quiet hour; clients must restart to read the new one, see
-    `modules.password_rotation`). Multi-AZ and bigger classes are opt-in.
+    `modules.api.password_rotation`). Multi-AZ and bigger classes are opt-in.
 
     `require_secure_transport=True` makes the server refuse clients without TLS;
     only turn it on once every client asks for TLS (see README).

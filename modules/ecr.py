@@ -19,8 +19,8 @@ from cdktf_cdktf_provider_aws.ecr_repository import (
 from cdktf_cdktf_provider_aws.ecr_repository_policy import EcrRepositoryPolicy
 from constructs import Construct
 
-from modules.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
-from modules.iam import PolicyUser, account_root_arn, allow, policy_document
+from modules.access.aws_actions import ECR_AUTHORIZATION_ACTIONS, ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
+from modules.access.iam import PolicyUser, account_root_arn, allow, policy_document
 
 API_REPOSITORY = "littil-backend"
 MAINTENANCE_REPOSITORY = "littil-backend-maintenance"

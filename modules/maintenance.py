@@ -7,10 +7,10 @@ from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceNetworkCo
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
+from modules.access.secrets import SecretKey
+from modules.access.security_group import ANYWHERE_IPV4, allow_out
+from modules.api.fargate_task import ExecCluster, FargateTask
 from modules.database import MARIADB_PORT
-from modules.fargate_task import ExecCluster, FargateTask
-from modules.secrets import SecretKey
-from modules.security_group import ANYWHERE_IPV4, allow_out
 
 CONTAINER_NAME = "maintenance"
 

@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
-from modules.iam import policy_document
+from modules.access.iam import policy_document
 
 
 class StateBucket(Construct):

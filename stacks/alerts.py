@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
-from modules.api_runtime import HEALTH_CHECK_PATH
+from modules.api.runtime import HEALTH_CHECK_PATH
 from modules.naming import environment_prefix, physical_name
 from modules.observe.budget import MonthlyBudget
 from modules.observe.health_check import HEALTH_CHECK_METRICS_REGION, OutsideHealthCheck

@@ -14,22 +14,22 @@ from cdktf import Fn, TerraformOutput, Token
 from constructs import Construct
 
 from config.model import ApiVariant, SharedEnvironment, WorkloadEnvironment
-from modules.api_logging import ApiLogging
-from modules.api_runtime import OIDC_SECRET_KEYS, ApiRuntime, api_runtime
-from modules.aws_actions import CLUSTER_CONDITION_KEY, LIST_CLUSTERS_ACTIONS
+from modules.access.aws_actions import CLUSTER_CONDITION_KEY, LIST_CLUSTERS_ACTIONS
+from modules.access.github_oidc import GithubActionsRole, GithubOidcProvider
+from modules.access.iam import allow, arn, condition
+from modules.access.secrets import adopt_secret, secret
+from modules.api.ec2 import RESTART_COMMAND, Ec2Api
+from modules.api.ecs_exec import EcsExecUser, exec_command_output
+from modules.api.fargate import CONTAINER_NAME, FargateApi
+from modules.api.logs import ApiLogging
+from modules.api.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
+from modules.api.runtime import OIDC_SECRET_KEYS, ApiRuntime, api_runtime
+from modules.api.smtp import SesSmtp
+from modules.api.ssm_session import SsmSessionUser
 from modules.database import allow_client
-from modules.ec2_api import RESTART_COMMAND, Ec2Api
 from modules.ecr import API_REPOSITORY
-from modules.ecs_exec import EcsExecUser, exec_command_output
-from modules.fargate_api import CONTAINER_NAME, FargateApi
-from modules.github_oidc import GithubActionsRole, GithubOidcProvider
-from modules.iam import allow, arn, condition
 from modules.naming import physical_name
 from modules.observe.alarms import AlarmSet, FargateApiAlarms, InstanceApiAlarms
-from modules.password_rotation import RestartInstanceOnPasswordChange, RestartServiceOnPasswordChange
-from modules.secrets import adopt_secret, secret
-from modules.ses_smtp import SesSmtp
-from modules.ssm_session import SsmSessionUser
 from stacks.alerts import AlertsStack
 from stacks.base import LittilStack
 from stacks.certificate import CertificateStack

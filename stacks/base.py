@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
-from modules.github_oidc import TerraformPlanRole
+from modules.access.github_oidc import TerraformPlanRole
 from modules.naming import PROJECT, physical_name, plan_role_variable, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment

@@ -10,10 +10,10 @@ from cdktf import Token
 from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
+from modules.access.iam import arn
+from modules.api.ecs_exec import EcsExecUser, exec_command_output
 from modules.database import allow_client
 from modules.ecr import MAINTENANCE_REPOSITORY
-from modules.ecs_exec import EcsExecUser, exec_command_output
-from modules.iam import arn
 from modules.maintenance import CONTAINER_NAME, MaintenanceService
 from modules.naming import physical_name
 from stacks.base import LittilStack

@@ -8,8 +8,8 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from config.model import SharedEnvironment
+from modules.access.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.ecr import API_REPOSITORY, MAINTENANCE_REPOSITORY, Repository
-from modules.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.naming import physical_name
 from stacks.base import Environment, LittilStack
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
-from modules.api_runtime import HEALTH_CHECK_PATH
+from modules.api.runtime import HEALTH_CHECK_PATH
 from modules.observe.alarms import GIB, GUIDE, MIB
 from tests.test_ec2 import boot_script, heredoc, instance
 from tests.tf import Stack, body_of, follow, named, only, ref, resources, role_statements

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
-from modules.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
+from modules.access.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
 from tests.tf import (
     Stack,
     data_ref,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from config.model import AppConfig
-from modules.ec2_api import key_fingerprint
+from modules.api.ec2 import key_fingerprint
 from tests.conftest import TEST_SSH_KEY
 from tests.tf import (
     Stack,

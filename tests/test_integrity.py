@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from config.model import AppConfig
-from modules.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, ACTIONS_SCOPED_BY_CLUSTER
+from modules.access.aws_actions import ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE, ACTIONS_SCOPED_BY_CLUSTER
 from tests.tf import Stack, dangling_references, remote_state_reads
 
 POLICY_ATTRIBUTES = {

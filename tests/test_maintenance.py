@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modules.aws_actions import ECR_PULL_ACTIONS
+from modules.access.aws_actions import ECR_PULL_ACTIONS
 from tests.tf import Stack, follow, only, policy_statements, ref, resources, subnet_tiers
 
 USER = "LITTIL-NL-{env}-maintenance-ECSExec-User"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from config.model import AppConfig
-from modules.aws_actions import ECR_PULL_ACTIONS
+from modules.access.aws_actions import ECR_PULL_ACTIONS
 from tests.tf import Stack, data_ref, named, only, policy_statements, ref, resources
 
 REPOSITORIES = {"api": "littil-backend", "maintenance": "littil-backend-maintenance"}

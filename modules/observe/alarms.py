@@ -14,7 +14,7 @@ from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
-from modules.iam import arn
+from modules.access.iam import arn
 
 GIB = 1024**3
 MIB = 1024**2

@@ -5,8 +5,8 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from modules.aws_actions import CLUSTER_CONDITION_KEY
-from modules.iam import PolicyUser, allow, arn, condition
+from modules.access.aws_actions import CLUSTER_CONDITION_KEY
+from modules.access.iam import PolicyUser, allow, arn, condition
 
 
 class EcsExecUser(Construct):

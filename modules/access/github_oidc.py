@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnec
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
-from modules.aws_actions import (
+from modules.access.aws_actions import (
     GITHUB_OIDC_HOST,
     GITHUB_PLAN_SUBJECTS,
     GITHUB_RELEASE_SUBJECTS,
@@ -18,7 +18,7 @@ from modules.aws_actions import (
     STATE_READ_ACTIONS,
     STS_AUDIENCE,
 )
-from modules.iam import allow, arn, github_actions_trust, grant
+from modules.access.iam import allow, arn, github_actions_trust, grant
 
 # AWS-managed: read (Describe/Get/List) on every service, no secret values, no writes.
 READ_ONLY_POLICY = "ReadOnlyAccess"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modules.secrets import SecretKey
+from modules.access.secrets import SecretKey
 
 CONTAINER_PORT = 8080
 # Where the API must reach on the internet, whatever runs it: HTTPS (the OIDC provider, Nominatim,

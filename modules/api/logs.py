@@ -8,8 +8,8 @@ from cdktf_cdktf_provider_aws.iam_access_key import IamAccessKey
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
-from modules.iam import PolicyUser, allow
-from modules.secrets import SecretKey, secret
+from modules.access.iam import PolicyUser, allow
+from modules.access.secrets import SecretKey, secret
 
 
 class ApiLogging(Construct):

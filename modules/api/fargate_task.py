@@ -16,14 +16,14 @@ from cdktf_cdktf_provider_aws.ecs_cluster import (
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionRuntimePlatform
 from constructs import Construct
 
-from modules.aws_actions import (
+from modules.access.aws_actions import (
     DESCRIBE_LOG_GROUPS_ACTIONS,
     ECR_AUTHORIZATION_ACTIONS,
     ECR_PULL_ACTIONS,
     SSM_MESSAGES_ACTIONS,
 )
-from modules.iam import ServiceRole, allow
-from modules.secrets import SecretKey, secret_arns
+from modules.access.iam import ServiceRole, allow
+from modules.access.secrets import SecretKey, secret_arns
 
 
 class ExecCluster(Construct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from modules.iam import PolicyUser, allow, arn, condition
+from modules.access.iam import PolicyUser, allow, arn, condition
 
 # The document `aws ssm start-session` uses when none is given: an interactive shell.
 SHELL_DOCUMENT = "SSM-SessionManagerRunShell"

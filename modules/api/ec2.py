@@ -21,17 +21,17 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from modules.api_runtime import INTERNET_EGRESS_PORTS, ApiRuntime
-from modules.aws_actions import (
+from modules.access.aws_actions import (
     ECR_AUTHORIZATION_ACTIONS,
     ECR_PULL_ACTIONS,
     METRIC_NAMESPACE_CONDITION_KEY,
     PUT_METRIC_DATA_ACTIONS,
 )
-from modules.iam import ServiceRole, allow, arn, condition
+from modules.access.iam import ServiceRole, allow, arn, condition
+from modules.access.secrets import SecretKey, secret_arns
+from modules.access.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+from modules.api.runtime import INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.observe.alarms import Metric
-from modules.secrets import SecretKey, secret_arns
-from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
 
 # Amazon Linux 2023 (AL2 reached end of life); AWS keeps this public parameter on the newest AMI.
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"

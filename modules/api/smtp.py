@@ -11,8 +11,8 @@ from cdktf_cdktf_provider_aws.ses_domain_identity import SesDomainIdentity
 from cdktf_cdktf_provider_aws.ses_domain_identity_verification import SesDomainIdentityVerification
 from constructs import Construct
 
-from modules.iam import PolicyUser, allow
-from modules.secrets import SecretKey, secret
+from modules.access.iam import PolicyUser, allow
+from modules.access.secrets import SecretKey, secret
 
 DKIM_TOKENS = 3  # SES Easy DKIM always issues three
 

@@ -23,7 +23,7 @@ from cdktf_cdktf_provider_aws.iam_user import IamUser
 from cdktf_cdktf_provider_aws.iam_user_group_membership import IamUserGroupMembership
 from constructs import Construct
 
-from modules.aws_actions import (
+from modules.access.aws_actions import (
     ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE,
     ACTIONS_SCOPED_BY_CLUSTER,
     CLUSTER_CONDITION_KEY,

@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPoli
 from cdktf_cdktf_provider_aws.ssm_document import SsmDocument
 from constructs import Construct
 
-from modules.iam import ServiceRole, allow, arn, condition
+from modules.access.iam import ServiceRole, allow, arn, condition
 
 # Wednesdays, 04:00-05:00 UTC (05:00/06:00 in the Netherlands): no lessons, no volunteers
 # planning, outside the backup (02:00-03:00) and maintenance (Sunday 03:30) windows, and on a

@@ -17,10 +17,10 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGrou
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
-from modules.api_runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, INTERNET_EGRESS_PORTS, ApiRuntime
-from modules.fargate_task import ExecCluster, FargateTask
-from modules.iam import allow, condition
-from modules.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+from modules.access.iam import allow, condition
+from modules.access.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+from modules.api.fargate_task import ExecCluster, FargateTask
+from modules.api.runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, INTERNET_EGRESS_PORTS, ApiRuntime
 
 CONTAINER_NAME = "web"  # what operators pass to `aws ecs execute-command --container`
 # TLS 1.2 and 1.3 only, forward secrecy.
