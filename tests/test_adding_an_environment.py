@@ -10,6 +10,7 @@ at collection (`start`) and the test below only waits for it and reads what it d
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -23,9 +24,11 @@ from tests.conftest import REPO, envs_with_added
 
 # What the inner run leaves out, each for the reason given.
 UNRELATED = [
-    # Not about environments: the Markdown docs' commands, and this test itself.
+    # Not about environments: the Markdown docs' commands, this test itself, and the construct tests (each
+    # builds its construct from its own inputs, never from envs/: tests/modules/alone.py).
     "tests/test_commands.py::test_every_aws_command_in_the_docs_is_one_the_aws_cli_accepts",
     "tests/test_adding_an_environment.py",
+    "tests/modules",
     # The real CLI's run of main.py (its listing, and the eager-import reference): the outer session
     # has one, and the inner run starts from `python main.py` on the added environment itself.
     "tests/test_cli.py",
@@ -115,3 +118,22 @@ def test_an_added_environment_leaves_the_suite_green() -> None:
     suite = results["suite"]
     assert suite.returncode == 0, suite.stdout[-4000:]
     assert " passed" in suite.stdout.splitlines()[-1]
+
+
+# The session fixtures that carry envs/ (tests/conftest.py).
+ENVIRONMENT_FIXTURES = {"config", "synthesized", "stacks", "toggled", "opt_ins", "new_environment"}
+
+
+def test_construct_tests_never_read_the_environments() -> None:
+    """Why the inner run may leave tests/modules out: no construct test takes a fixture or module reading envs/."""
+    readers = []
+    files = sorted((REPO / "tests" / "modules").rglob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                taken = {argument.arg for argument in node.args.args} & ENVIRONMENT_FIXTURES
+                readers += [f"{path.relative_to(REPO)}: {node.name}({name})" for name in sorted(taken)]
+            elif isinstance(node, ast.ImportFrom) and node.module in {"tests.conftest", "config.loader"}:
+                readers.append(f"{path.relative_to(REPO)}: from {node.module} import ...")
+    assert len(files) > 20
+    assert readers == []

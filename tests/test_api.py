@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
-from modules.access.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
+from modules.access.aws_actions import ECR_PULL_ACTIONS
 from tests.tf import (
     Stack,
     data_ref,
@@ -213,29 +213,6 @@ def test_no_other_principal_may_read_the_api_secrets(stacks: dict[str, Stack]) -
         assert plan["actions"] == ["secretsmanager:GetSecretValue"]
         assert plan["resources"], stack_name
         assert {arn.replace(".arn}", ".id}") for arn in plan["resources"]} <= versions, stack_name
-
-
-def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(config: AppConfig, ecs_api: EcsApi) -> None:
-    stacks, stack_name = ecs_api
-    env = env_named(config, stack_name)
-    stack = stacks[stack_name]
-    statements = {s["sid"]: s for s in role_statements(stack, f"LITTIL-NL-{env.name}-littil-api-task")}
-    assert set(statements) == {"EcsExecChannel", "FindExecLogGroup", "WriteExecSessionLogs"}
-    assert sorted(statements["EcsExecChannel"]["actions"]) == sorted(SSM_MESSAGES_ACTIONS)
-    assert statements["EcsExecChannel"]["resources"] == ["*"]
-    # The agent's DescribeLogGroups has no resource type: AWS authorizes it only on `*`.
-    assert statements["FindExecLogGroup"]["actions"] == ["logs:DescribeLogGroups"]
-    assert statements["FindExecLogGroup"]["resources"] == ["*"]
-    exec_group, _ = named(stack, "aws_cloudwatch_log_group", f"/ecs/LITTIL-NL-{env.name}-littil-api/exec-sessions")
-    arn = ref("aws_cloudwatch_log_group", exec_group, "arn")
-    assert statements["WriteExecSessionLogs"]["resources"] == [arn, f"{arn}:*"]
-    (cluster,) = resources(stack, "aws_ecs_cluster").values()
-    logging = cluster["configuration"]["execute_command_configuration"]
-    assert logging["logging"] == "OVERRIDE"
-    assert logging["log_configuration"]["cloud_watch_log_group_name"] == ref(
-        "aws_cloudwatch_log_group", exec_group, "name"
-    )
-    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
 
 
 def test_https_listener_uses_the_certificate_stacks_certificate_and_a_tls12_policy(ecs_api: EcsApi) -> None:

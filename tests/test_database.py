@@ -53,30 +53,6 @@ def test_production_database_is_protected_and_keeps_a_week_of_backups(stacks: di
 
 
 @pytest.mark.parametrize("stack_name", DATABASE_STACKS)
-def test_master_password_is_managed_by_rds_and_appears_nowhere(stacks: dict[str, Stack], stack_name: str) -> None:
-    stack = stacks[stack_name]
-    _, db = instance(stack)
-    assert db["manage_master_user_password"] is True
-    assert "password" not in db
-    assert "password_wo" not in db
-    assert not resources(stack, "aws_secretsmanager_secret_version")
-    assert "random_password" not in stack.get("resource", {})
-
-
-@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
-def test_rds_rotates_the_password_in_a_quiet_hour_and_never_on_apply(stacks: dict[str, Stack], stack_name: str) -> None:
-    stack = stacks[stack_name]
-    database_id, _ = instance(stack)
-    _, rotation = only(resources(stack, "aws_secretsmanager_secret_rotation"))
-    assert rotation["secret_id"] == f"${{aws_db_instance.{database_id}.master_user_secret[0].secret_arn}}"
-    # RDS-managed rotation: no Lambda; the schedule only moves it to Wednesdays 04:00-05:00 UTC.
-    assert "rotation_lambda_arn" not in rotation
-    assert rotation["rotation_rules"] == {"schedule_expression": "cron(0 4 ? * WED *)", "duration": "1h"}
-    # The provider's default would rotate the live password on every create or schedule change.
-    assert rotation["rotate_immediately"] is False
-
-
-@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
 def test_database_lives_in_the_isolated_subnets_of_its_environment(stacks: dict[str, Stack], stack_name: str) -> None:
     stack = stacks[stack_name]
     _, db = instance(stack)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# First boot of the LITTIL API instance (cloud-init user data), rendered by modules/ec2_api.py.
+# First boot of the LITTIL API instance (cloud-init user data), rendered by modules/api/ec2.py.
 # This script only writes files, which cannot fail for want of a network. Everything that
 # downloads (packages, certbot) is littil-setup.service: it waits for the network, is safe to
 # repeat, and is retried every 30 s until it succeeds, so a failed first boot heals itself

@@ -1,0 +1,57 @@
+"""Build one construct alone: a `Testing.app()`, one stack, a stub AWS provider, only the inputs it needs.
+
+Nothing here reads envs/ or builds the app: a construct test states every input itself, so a
+failure points at the construct. The provider import is the session's (tests/conftest.py
+installs the lazy loader first), so a construct test costs one small synthesis.
+
+    built = build(lambda stack: Network(stack, "network", ...))
+    assert has_resource(built, "aws_nat_gateway", {"connectivity_type": "public"})
+    name, subnet = only(resources(built.stack, "aws_subnet"))      # tests/tf.py helpers on the same JSON
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from cdktf import TerraformStack, Testing
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from tests.tf import Stack
+
+REGION = "eu-west-1"
+ACCOUNT_ID = "123456789012"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Built(Generic[T]):
+    """What `build` made: the construct (for what it exposes), and its stack synthesized by `Testing.synth`."""
+
+    construct: T
+    json: str  # for CDKTF's matchers (Testing.to_have_resource_with_properties, ...)
+    stack: Stack  # the same JSON as a dict, for references and the helpers in tests/tf.py
+
+
+def build(make: Callable[[TerraformStack], T], *, region: str = REGION) -> Built[T]:
+    """`make(stack)` in a fresh test app whose only other content is a stub AWS provider."""
+    stack = TerraformStack(Testing.app(), "construct-under-test")
+    AwsProvider(stack, "aws", region=region, allowed_account_ids=[ACCOUNT_ID])
+    construct = make(stack)
+    synthesized = Testing.synth(stack)
+    return Built(construct, synthesized, json.loads(synthesized))
+
+
+def has_resource(built: Built[Any], resource_type: str, properties: Mapping[str, Any]) -> bool:
+    """CDKTF's matcher: some `resource_type` has these properties (a subset match; lists must match exactly)."""
+    return bool(Testing.to_have_resource_with_properties(built.json, resource_type, dict(properties)))
+
+
+def has_data_source(built: Built[Any], data_type: str, properties: Mapping[str, Any]) -> bool:
+    return bool(Testing.to_have_data_source_with_properties(built.json, data_type, dict(properties)))
+
+
+def has_no_resource(built: Built[Any], resource_type: str) -> bool:
+    return not Testing.to_have_resource(built.json, resource_type)

@@ -1,0 +1,82 @@
+"""modules/api/ssm_session.py alone: the default shell on one instance, and only the user's own sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from modules.api.ssm_session import SsmSessionUser
+from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_no_resource, has_resource
+from tests.tf import group_statements, named, ref
+
+USER = "LITTIL-NL-test-littil-api-SSMSession-User"
+POLICY = "LITTIL-NL-test-littil-api-SSMSession"
+INSTANCE_ID = "i-0123456789abcdef0"
+
+
+@pytest.fixture(scope="module")
+def session_user() -> Built[SsmSessionUser]:
+    return build(
+        lambda stack: SsmSessionUser(
+            stack,
+            "session-user",
+            user_name=USER,
+            policy_name=POLICY,
+            instance_id=INSTANCE_ID,
+            region=REGION,
+            account_id=ACCOUNT_ID,
+        )
+    )
+
+
+def statements(built: Built[SsmSessionUser]) -> dict[str, dict[str, Any]]:
+    return {statement["sid"]: statement for statement in group_statements(built.stack, POLICY)}
+
+
+def test_user_may_start_the_default_shell_on_exactly_this_instance(session_user: Built[SsmSessionUser]) -> None:
+    by_sid = statements(session_user)
+    assert set(by_sid) == {"ShellOnTheApiInstance", "OwnSessionsOnly"}
+    shell = by_sid["ShellOnTheApiInstance"]
+    assert shell["effect"] == "Allow"
+    assert shell["actions"] == ["ssm:StartSession"]
+    assert shell["resources"] == [
+        f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:instance/{INSTANCE_ID}",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:document/SSM-SessionManagerRunShell",
+    ]
+    # Without the check a session could name any document the user can see.
+    assert shell["condition"] == [
+        {"test": "BoolIfExists", "variable": "ssm:SessionDocumentAccessCheck", "values": ["true"]}
+    ]
+
+
+def test_user_may_end_or_resume_only_the_sessions_it_started(session_user: Built[SsmSessionUser]) -> None:
+    own = statements(session_user)["OwnSessionsOnly"]
+    assert own["actions"] == ["ssm:TerminateSession", "ssm:ResumeSession"]
+    # `&{...}` is the policy document's spelling of the IAM variables `${aws:username}` and `${aws:userid}`.
+    assert own["resources"] == [
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:session/&{{aws:username}}-*",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:session/&{{aws:userid}}-*",
+    ]
+
+
+def test_permissions_reach_the_user_only_through_its_group_and_terraform_makes_no_key(
+    session_user: Built[SsmSessionUser],
+) -> None:
+    user_id, _ = named(session_user.stack, "aws_iam_user", USER)
+    group_id, _ = named(session_user.stack, "aws_iam_group", POLICY)
+    policy_id, policy = named(session_user.stack, "aws_iam_policy", POLICY)
+    assert INSTANCE_ID in policy["description"]
+    assert has_resource(
+        session_user,
+        "aws_iam_group_policy_attachment",
+        {"group": ref("aws_iam_group", group_id, "name"), "policy_arn": ref("aws_iam_policy", policy_id, "arn")},
+    )
+    assert has_resource(
+        session_user,
+        "aws_iam_user_group_membership",
+        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
+    )
+    assert has_no_resource(session_user, "aws_iam_user_policy")
+    assert has_no_resource(session_user, "aws_iam_user_policy_attachment")
+    assert has_no_resource(session_user, "aws_iam_access_key")

@@ -1,0 +1,64 @@
+"""modules/observe/topic.py alone: an SNS topic with one e-mail subscription, in the default or a given region."""
+
+from __future__ import annotations
+
+import pytest
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from modules.observe.topic import AlertTopic
+from tests.modules.alone import Built, build
+from tests.tf import only, ref, resources
+
+EMAIL = "alerts@example.org"
+
+
+def in_the_default_region(stack: TerraformStack) -> AlertTopic:
+    alert_topic = AlertTopic(stack, "topic", name="LITTIL-NL-test-alerts", email=EMAIL)
+    TerraformOutput(stack, "topic-arn", value=alert_topic.topic.arn)  # what alarms are given
+    return alert_topic
+
+
+@pytest.fixture(scope="module")
+def here() -> Built[AlertTopic]:
+    return build(in_the_default_region)
+
+
+def in_us_east_1(stack: TerraformStack) -> AlertTopic:
+    us_east_1 = AwsProvider(stack, "us-east-1", region="us-east-1", alias="us-east-1")
+    return AlertTopic(stack, "topic", name="LITTIL-NL-test-alerts", email=EMAIL, provider=us_east_1)
+
+
+@pytest.fixture(scope="module")
+def elsewhere() -> Built[AlertTopic]:
+    return build(in_us_east_1)
+
+
+def test_topic_mails_its_one_address(here: Built[AlertTopic]) -> None:
+    topic_name, topic = only(resources(here.stack, "aws_sns_topic"))
+    assert (topic["name"], topic["display_name"]) == ("LITTIL-NL-test-alerts", "LITTIL alerts")
+    _, subscription = only(resources(here.stack, "aws_sns_topic_subscription"))
+    assert subscription["topic_arn"] == ref("aws_sns_topic", topic_name, "arn")
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", EMAIL)
+    # The exposed topic, which alarms notify, is the one the mail subscribes to.
+    assert here.stack["output"]["topic-arn"]["value"] == subscription["topic_arn"]
+
+
+def test_topic_is_not_under_a_key_alarms_cannot_publish_with(here: Built[AlertTopic]) -> None:
+    # CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
+    _, topic = only(resources(here.stack, "aws_sns_topic"))
+    assert "kms_master_key_id" not in topic
+
+
+def test_without_a_provider_topic_and_subscription_use_the_default_region(here: Built[AlertTopic]) -> None:
+    _, topic = only(resources(here.stack, "aws_sns_topic"))
+    _, subscription = only(resources(here.stack, "aws_sns_topic_subscription"))
+    assert "provider" not in topic
+    assert "provider" not in subscription
+
+
+def test_with_a_provider_topic_and_subscription_both_live_in_its_region(elsewhere: Built[AlertTopic]) -> None:
+    # An alarm can only notify a topic of its own region; the subscription must follow its topic.
+    _, topic = only(resources(elsewhere.stack, "aws_sns_topic"))
+    _, subscription = only(resources(elsewhere.stack, "aws_sns_topic_subscription"))
+    assert topic["provider"] == subscription["provider"] == "aws.us-east-1"

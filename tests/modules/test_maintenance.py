@@ -1,0 +1,146 @@
+"""modules/maintenance.py alone: one exec-only MySQL-client task wired to the database it is given."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from modules.access.aws_actions import ECR_PULL_ACTIONS
+from modules.maintenance import CONTAINER_NAME, MaintenanceService
+from tests.modules.alone import REGION, Built, build, has_resource
+from tests.tf import only, ref, resources, role_statements
+
+NAME = "LITTIL-NL-test-maintenance"
+IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/littil-backend-maintenance:1.2.3"
+REPOSITORY = "arn:aws:ecr:eu-west-1:111111111111:repository/littil-backend-maintenance"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0123-AbCdEf"
+DATABASE_GROUP = "sg-0database"
+SUBNETS = ["subnet-public-a", "subnet-public-b"]
+
+
+@pytest.fixture(scope="module")
+def maintenance() -> Built[MaintenanceService]:
+    return build(
+        lambda stack: MaintenanceService(
+            stack,
+            "service",
+            name=NAME,
+            region=REGION,
+            vpc_id="vpc-0123456789abcdef0",
+            subnet_ids=SUBNETS,
+            image=IMAGE,
+            repository_arn=REPOSITORY,
+            database_host="littil-test-db.abc.eu-west-1.rds.amazonaws.com",
+            database_port="3306",
+            database_name="LittilDatabase",
+            database_secret_arn=SECRET,
+            database_security_group_id=DATABASE_GROUP,
+            log_retention_days=14,
+        )
+    )
+
+
+def container(built: Built[MaintenanceService]) -> dict[str, Any]:
+    _, task = only(resources(built.stack, "aws_ecs_task_definition"))
+    (definition,) = json.loads(task["container_definitions"])
+    return dict(definition)
+
+
+def test_one_task_runs_in_the_given_subnets_with_a_public_ip_and_exec(maintenance: Built[MaintenanceService]) -> None:
+    stack = maintenance.stack
+    cluster_name, _ = only(resources(stack, "aws_ecs_cluster"))
+    task_name, _ = only(resources(stack, "aws_ecs_task_definition"))
+    group_name, _ = only(resources(stack, "aws_security_group"))
+    assert has_resource(
+        maintenance,
+        "aws_ecs_service",
+        {
+            "name": NAME,
+            "cluster": ref("aws_ecs_cluster", cluster_name, "arn"),
+            "task_definition": ref("aws_ecs_task_definition", task_name, "arn"),
+            "desired_count": 1,
+            "launch_type": "FARGATE",
+            "enable_execute_command": True,
+            # No NAT: a public IP to pull its image and reach the SSM endpoints.
+            "network_configuration": {
+                "subnets": SUBNETS,
+                "security_groups": [ref("aws_security_group", group_name, "id")],
+                "assign_public_ip": True,
+            },
+        },
+    )
+
+
+def test_the_container_is_the_given_image_and_finds_the_database(maintenance: Built[MaintenanceService]) -> None:
+    definition = container(maintenance)
+    assert (definition["name"], definition["image"]) == (CONTAINER_NAME, IMAGE)
+    assert {item["name"]: item["value"] for item in definition["environment"]} == {
+        "DB_HOST": "littil-test-db.abc.eu-west-1.rds.amazonaws.com",
+        "DB_PORT": "3306",
+        "DB_NAME": "LittilDatabase",
+    }
+
+
+def test_credentials_come_only_from_the_databases_secret(maintenance: Built[MaintenanceService]) -> None:
+    definition = container(maintenance)
+    assert {item["name"]: item["valueFrom"] for item in definition["secrets"]} == {
+        "DB_USER": f"{SECRET}:username::",
+        "DB_PASSWORD": f"{SECRET}:password::",
+    }
+    statements = {s["sid"]: s for s in role_statements(maintenance.stack, f"{NAME}-execution")}
+    assert statements["ReadSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert statements["ReadSecrets"]["resources"] == [SECRET]
+    assert sorted(statements["PullImage"]["actions"]) == sorted(ECR_PULL_ACTIONS)
+    assert statements["PullImage"]["resources"] == [REPOSITORY]
+
+
+def test_no_inbound_rule_and_out_only_to_https_and_the_databases_port(
+    maintenance: Built[MaintenanceService],
+) -> None:
+    stack = maintenance.stack
+    group_name, group = only(resources(stack, "aws_security_group"))
+    assert (group["name"], group["vpc_id"]) == (f"{NAME}-tasks", "vpc-0123456789abcdef0")
+    assert "ingress" not in group and "egress" not in group  # noqa: PT018
+    assert not resources(stack, "aws_vpc_security_group_ingress_rule")
+    group_id = ref("aws_security_group", group_name, "id")
+    egress = sorted(
+        (
+            (
+                rule["security_group_id"],
+                rule["ip_protocol"],
+                rule["from_port"],
+                rule["to_port"],
+                rule.get("cidr_ipv4"),
+                rule.get("referenced_security_group_id"),
+            )
+            for rule in resources(stack, "aws_vpc_security_group_egress_rule").values()
+        ),
+        key=str,
+    )
+    assert egress == sorted(
+        [
+            (group_id, "tcp", 443, 443, "0.0.0.0/0", None),
+            (group_id, "tcp", 3306, 3306, None, DATABASE_GROUP),
+        ],
+        key=str,
+    )
+
+
+def test_logs_go_to_its_own_groups_for_the_given_days(maintenance: Built[MaintenanceService]) -> None:
+    stack = maintenance.stack
+    groups = {body["name"]: body["retention_in_days"] for body in resources(stack, "aws_cloudwatch_log_group").values()}
+    assert groups == {f"/ecs/{NAME}": 14, f"/ecs/{NAME}/exec-sessions": 14}
+    (container_logs,) = [
+        name for name, body in resources(stack, "aws_cloudwatch_log_group").items() if body["name"] == f"/ecs/{NAME}"
+    ]
+    options = container(maintenance)["logConfiguration"]["options"]
+    assert options["awslogs-group"] == ref("aws_cloudwatch_log_group", container_logs, "name")
+    assert options["awslogs-region"] == REGION
+
+
+def test_its_cluster_carries_no_container_insights_cost(maintenance: Built[MaintenanceService]) -> None:
+    _, cluster = only(resources(maintenance.stack, "aws_ecs_cluster"))
+    assert cluster["name"] == NAME
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "disabled"}]
