@@ -49,6 +49,16 @@ def named(stack: Stack, resource_type: str, name: str) -> tuple[str, dict[str, A
     return only({key: body for key, body in resources(stack, resource_type).items() if body.get("name") == name})
 
 
+def managed_policies_of(stack: Stack, role_name: str) -> list[str]:
+    """The ARNs of the managed policies attached to the role named `role_name`, in order."""
+    role_id, _ = named(stack, "aws_iam_role", role_name)
+    return [
+        attachment["policy_arn"]
+        for attachment in resources(stack, "aws_iam_role_policy_attachment").values()
+        if attachment["role"] == ref("aws_iam_role", role_id, "name")
+    ]
+
+
 def role_statements(stack: Stack, role_name: str) -> list[dict[str, Any]]:
     """Statements of the inline policy of the IAM role named `role_name`."""
     role_id, _ = named(stack, "aws_iam_role", role_name)

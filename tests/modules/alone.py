@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from tests.tf import Stack
+from tests.tf import Stack, named, ref
 
 REGION = "eu-west-1"
 ACCOUNT_ID = "123456789012"
@@ -55,3 +55,25 @@ def has_data_source(built: Built[Any], data_type: str, properties: Mapping[str, 
 
 def has_no_resource(built: Built[Any], resource_type: str) -> bool:
     return not Testing.to_have_resource(built.json, resource_type)
+
+
+def in_group(built: Built[Any], *, user: str, group: str) -> bool:
+    """The IAM user named `user` is a member of the group named `group` (by reference, not by name)."""
+    user_id, _ = named(built.stack, "aws_iam_user", user)
+    group_id, _ = named(built.stack, "aws_iam_group", group)
+    return has_resource(
+        built,
+        "aws_iam_user_group_membership",
+        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
+    )
+
+
+def attached_to_group(built: Built[Any], *, policy: str, group: str) -> bool:
+    """The managed policy named `policy` is attached to the group named `group` (by reference)."""
+    policy_id, _ = named(built.stack, "aws_iam_policy", policy)
+    group_id, _ = named(built.stack, "aws_iam_group", group)
+    return has_resource(
+        built,
+        "aws_iam_group_policy_attachment",
+        {"group": ref("aws_iam_group", group_id, "name"), "policy_arn": ref("aws_iam_policy", policy_id, "arn")},
+    )

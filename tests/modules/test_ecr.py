@@ -11,7 +11,7 @@ from cdktf import TerraformOutput, TerraformStack
 
 from modules.access.aws_actions import ECR_PULL_ACTIONS, ECR_PUSH_ACTIONS
 from modules.ecr import Repository, lifecycle_rules
-from tests.modules.alone import Built, build, has_no_resource, has_resource
+from tests.modules.alone import Built, attached_to_group, build, has_no_resource, has_resource, in_group
 from tests.tf import Stack, only, policy_statements, ref, resources
 
 PULL_ACCOUNTS = ("210987654321", "220987654321")
@@ -159,20 +159,12 @@ def test_push_pull_policy_covers_exactly_this_repository_and_the_registry_login(
 
 def test_push_pull_user_gets_the_policy_through_its_group_and_no_access_key(shared: Built[Repository]) -> None:
     stack = shared.stack
-    policy_id, _ = only(resources(stack, "aws_iam_policy"))
-    group_id, _ = only(resources(stack, "aws_iam_group"))
-    user_id, _ = only(resources(stack, "aws_iam_user"))
+    only(resources(stack, "aws_iam_policy"))  # exactly one
+    only(resources(stack, "aws_iam_group"))  # exactly one
+    only(resources(stack, "aws_iam_user"))  # exactly one
     assert has_resource(shared, "aws_iam_group", {"name": "TEST-test-images-ecr-pushpull"})
     assert has_resource(shared, "aws_iam_user", {"name": "TEST-test-images-ecr-pushpull-User", "force_destroy": True})
-    assert has_resource(
-        shared,
-        "aws_iam_group_policy_attachment",
-        {"group": ref("aws_iam_group", group_id, "name"), "policy_arn": ref("aws_iam_policy", policy_id, "arn")},
-    )
-    assert has_resource(
-        shared,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
-    )
+    assert attached_to_group(shared, policy="TEST-test-images-ecr-pushpull", group="TEST-test-images-ecr-pushpull")
+    assert in_group(shared, user="TEST-test-images-ecr-pushpull-User", group="TEST-test-images-ecr-pushpull")
     # Operators create the user's keys; Terraform would keep their secret in state.
     assert has_no_resource(shared, "aws_iam_access_key")

@@ -10,7 +10,18 @@ from cdktf import TerraformStack
 from modules.access.github_oidc import GithubActionsRole, GithubOidcProvider, TerraformPlanRole
 from modules.access.iam import allow
 from tests.modules.alone import ACCOUNT_ID, Built, build, has_data_source, has_no_resource, has_resource
-from tests.tf import Stack, data_ref, data_sources, named, only, policy_statements, ref, resources, role_statements
+from tests.tf import (
+    Stack,
+    data_ref,
+    data_sources,
+    managed_policies_of,
+    named,
+    only,
+    policy_statements,
+    ref,
+    resources,
+    role_statements,
+)
 
 GITHUB_URL = "https://token.actions.githubusercontent.com"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
@@ -112,15 +123,6 @@ def subjects_of(trust: dict[str, Any]) -> list[str]:
     (sub,) = [c for c in trust["condition"] if c["variable"] == "token.actions.githubusercontent.com:sub"]
     assert sub["test"] == "StringLike"
     return list(sub["values"])
-
-
-def managed_policies_of(stack: Stack, role_name: str) -> list[str]:
-    role_id, _ = named(stack, "aws_iam_role", role_name)
-    return [
-        attachment["policy_arn"]
-        for attachment in resources(stack, "aws_iam_role_policy_attachment").values()
-        if attachment["role"] == ref("aws_iam_role", role_id, "name")
-    ]
 
 
 def test_provider_is_githubs_token_issuer_for_the_sts_audience(created: Built[GithubOidcProvider]) -> None:

@@ -18,8 +18,18 @@ from modules.access.iam import (
     policy_document,
     service_trust,
 )
-from tests.modules.alone import ACCOUNT_ID, Built, build, has_no_resource, has_resource
-from tests.tf import Stack, data_sources, named, only, policy_statements, ref, resources, role_statements
+from tests.modules.alone import ACCOUNT_ID, Built, attached_to_group, build, has_no_resource, has_resource, in_group
+from tests.tf import (
+    Stack,
+    data_sources,
+    managed_policies_of,
+    named,
+    only,
+    policy_statements,
+    ref,
+    resources,
+    role_statements,
+)
 
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
 CLUSTER_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:cluster/littil-test"
@@ -227,15 +237,6 @@ def test_service_trust_lets_only_that_service_assume_the_role(docs: Built[None])
     }
 
 
-def managed_policies_of(stack: Stack, role_name: str) -> list[str]:
-    role_id, _ = named(stack, "aws_iam_role", role_name)
-    return [
-        attachment["policy_arn"]
-        for attachment in resources(stack, "aws_iam_role_policy_attachment").values()
-        if attachment["role"] == ref("aws_iam_role", role_id, "name")
-    ]
-
-
 def inline_policies_of(stack: Stack, role_name: str) -> list[dict[str, Any]]:
     role_id, _ = named(stack, "aws_iam_role", role_name)
     return [
@@ -296,25 +297,17 @@ def test_policy_user_holds_its_permissions_through_a_group_never_on_the_user(
 ) -> None:
     built = user_with_policy
     stack = built.stack
-    user_id, _ = only(resources(stack, "aws_iam_user"))
-    policy_id, policy = only(resources(stack, "aws_iam_policy"))
-    group_id, _ = only(resources(stack, "aws_iam_group"))
+    only(resources(stack, "aws_iam_user"))  # exactly one
+    _, policy = only(resources(stack, "aws_iam_policy"))
+    only(resources(stack, "aws_iam_group"))  # exactly one
     assert has_resource(built, "aws_iam_user", {"name": "TEST-deployer-User", "force_destroy": True})
     assert (policy["name"], policy["description"]) == ("TEST-deployer", "What the deployer may do")
     assert policy_statements(stack, policy["policy"]) == [
         {"sid": "ReadObjects", "effect": "Allow", "actions": ["s3:GetObject"], "resources": [f"{BUCKET_ARN}/*"]}
     ]
     assert has_resource(built, "aws_iam_group", {"name": "TEST-deployer"})
-    assert has_resource(
-        built,
-        "aws_iam_group_policy_attachment",
-        {"group": ref("aws_iam_group", group_id, "name"), "policy_arn": ref("aws_iam_policy", policy_id, "arn")},
-    )
-    assert has_resource(
-        built,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
-    )
+    assert attached_to_group(built, policy="TEST-deployer", group="TEST-deployer")
+    assert in_group(built, user="TEST-deployer-User", group="TEST-deployer")
     for direct in ("aws_iam_user_policy", "aws_iam_user_policy_attachment", "aws_iam_access_key"):
         assert has_no_resource(built, direct), direct
     assert built.construct.policy is not None

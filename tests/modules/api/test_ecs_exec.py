@@ -6,8 +6,8 @@ import pytest
 from cdktf import TerraformStack
 
 from modules.api.ecs_exec import EcsExecUser, exec_command, exec_command_output
-from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_no_resource, has_resource
-from tests.tf import group_statements, named, only, ref, resources
+from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_no_resource, has_resource, in_group
+from tests.tf import group_statements, named, only, resources
 
 CLUSTER = "LITTIL-NL-staging-littil-api"
 USER = f"{CLUSTER}-ECSExec-User"
@@ -63,14 +63,9 @@ def test_listing_tasks_is_granted_on_any_resource_but_only_for_this_cluster(enab
 
 
 def test_the_user_holds_the_permissions_through_its_group(enabled: Built[EcsExecUser]) -> None:
-    user_id, user = named(enabled.stack, "aws_iam_user", USER)
-    group_id, _ = named(enabled.stack, "aws_iam_group", POLICY)
+    _, user = named(enabled.stack, "aws_iam_user", USER)
     assert user["force_destroy"] is True
-    assert has_resource(
-        enabled,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
-    )
+    assert in_group(enabled, user=USER, group=POLICY)
     assert enabled.construct.access.policy is not None
 
 

@@ -6,7 +6,7 @@ import pytest
 from cdktf import TerraformOutput, TerraformStack
 
 from modules.api.logs import ApiLogging
-from tests.modules.alone import Built, build, has_resource
+from tests.modules.alone import Built, build, has_resource, in_group
 from tests.tf import group_statements, interpolations, named, only, ref, resources
 
 LOG_GROUP = "LITTILBackendApiEcsLogs-staging"
@@ -49,13 +49,7 @@ def test_writer_may_only_write_log_events_to_its_log_group(built: Built[ApiLoggi
     assert statement["resources"] == [log_group_arn, f"{log_group_arn}:*"]
     assert sorted(statement["actions"]) == ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
     # The permissions reach the user through the group of the policy's name.
-    user_id, _ = named(stack, "aws_iam_user", USER)
-    iam_group_id, _ = named(stack, "aws_iam_group", POLICY)
-    assert has_resource(
-        built,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", iam_group_id, "name")]},
-    )
+    assert in_group(built, user=USER, group=POLICY)
 
 
 def test_the_writers_access_key_is_stored_in_its_secret_and_nowhere_else(built: Built[ApiLogging]) -> None:

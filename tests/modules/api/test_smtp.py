@@ -6,7 +6,7 @@ import pytest
 from cdktf import TerraformOutput, TerraformStack
 
 from modules.api.smtp import SesSmtp
-from tests.modules.alone import REGION, Built, build, has_no_resource, has_resource
+from tests.modules.alone import REGION, Built, build, has_no_resource, has_resource, in_group
 from tests.tf import group_statements, named, only, ref, resources
 
 MAIL_DOMAIN = "mail.test.littil.org"
@@ -81,13 +81,7 @@ def test_smtp_user_may_only_send_raw_email_as_the_identity(managed: Built[SesSmt
     assert statement["effect"] == "Allow"
     assert statement["actions"] == ["ses:SendRawEmail"]
     assert statement["resources"] == [ref("aws_ses_domain_identity", identity_id(managed), "arn")]
-    user_id, _ = named(managed.stack, "aws_iam_user", USER)
-    group_id, _ = named(managed.stack, "aws_iam_group", POLICY)
-    assert has_resource(
-        managed,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
-    )
+    assert in_group(managed, user=USER, group=POLICY)
 
 
 def test_the_secret_holds_smtp_credentials_derived_from_the_users_own_key(managed: Built[SesSmtp]) -> None:

@@ -7,8 +7,16 @@ from typing import Any
 import pytest
 
 from modules.api.ssm_session import SsmSessionUser
-from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_no_resource, has_resource
-from tests.tf import group_statements, named, ref
+from tests.modules.alone import (
+    ACCOUNT_ID,
+    REGION,
+    Built,
+    attached_to_group,
+    build,
+    has_no_resource,
+    in_group,
+)
+from tests.tf import group_statements, named
 
 USER = "LITTIL-NL-test-littil-api-SSMSession-User"
 POLICY = "LITTIL-NL-test-littil-api-SSMSession"
@@ -63,20 +71,10 @@ def test_user_may_end_or_resume_only_the_sessions_it_started(session_user: Built
 def test_permissions_reach_the_user_only_through_its_group_and_terraform_makes_no_key(
     session_user: Built[SsmSessionUser],
 ) -> None:
-    user_id, _ = named(session_user.stack, "aws_iam_user", USER)
-    group_id, _ = named(session_user.stack, "aws_iam_group", POLICY)
-    policy_id, policy = named(session_user.stack, "aws_iam_policy", POLICY)
+    _, policy = named(session_user.stack, "aws_iam_policy", POLICY)
     assert INSTANCE_ID in policy["description"]
-    assert has_resource(
-        session_user,
-        "aws_iam_group_policy_attachment",
-        {"group": ref("aws_iam_group", group_id, "name"), "policy_arn": ref("aws_iam_policy", policy_id, "arn")},
-    )
-    assert has_resource(
-        session_user,
-        "aws_iam_user_group_membership",
-        {"user": ref("aws_iam_user", user_id, "name"), "groups": [ref("aws_iam_group", group_id, "name")]},
-    )
+    assert attached_to_group(session_user, policy=POLICY, group=POLICY)
+    assert in_group(session_user, user=USER, group=POLICY)
     assert has_no_resource(session_user, "aws_iam_user_policy")
     assert has_no_resource(session_user, "aws_iam_user_policy_attachment")
     assert has_no_resource(session_user, "aws_iam_access_key")
