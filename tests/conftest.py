@@ -9,9 +9,11 @@ they overlap with the in-process work.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,8 @@ CLI_RUN_READERS = (
     "test_cli.py::test_real_cdktf_cli_lists_every_stack",
     "test_lazy_provider.py::test_the_app_synthesizes_byte_identically_without_the_eager_imports",
 )
-ADDED_ENVIRONMENT_TEST = "tests/test_adding_an_environment.py"
+# The test that waits for the added-environment run (tests/test_adding_an_environment.py).
+ADDED_ENVIRONMENT_TEST = "test_adding_an_environment.py::test_an_added_environment_leaves_the_suite_green"
 
 
 @pytest.fixture(scope="session")
@@ -166,19 +169,17 @@ def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: Workloa
     return read_stacks(outdir)
 
 
+# Last: after pytest's own -k, -m and --deselect filtering, so a run starts only for tests that will run.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if any(item.nodeid.endswith(CLI_RUN_READERS) for item in items):
         start_cli_list()
-    if any(item.nodeid.startswith(ADDED_ENVIRONMENT_TEST) for item in items):
+    if any(item.nodeid.endswith(ADDED_ENVIRONMENT_TEST) for item in items):
         from tests import test_adding_an_environment
 
         test_adding_an_environment.start()
     # The tests that wait for a background run go last, so this process works while those runs do.
-    waiting = [
-        item
-        for item in items
-        if item.nodeid.endswith(CLI_RUN_READERS) or item.nodeid.startswith(ADDED_ENVIRONMENT_TEST)
-    ]
+    waiting = [item for item in items if item.nodeid.endswith((*CLI_RUN_READERS, ADDED_ENVIRONMENT_TEST))]
     items[:] = [item for item in items if item not in waiting] + waiting
 
 
@@ -208,7 +209,16 @@ def start_cli_list() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: stop_process_group ends npx, node and the app
     )
+
+
+def stop_process_group(process: subprocess.Popen[str]) -> None:
+    """End a background run that is still going, with every process it started."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,8 +237,8 @@ def cli_list() -> CliRun:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     process = CLI_LIST.get("process")
-    if process is not None and process.poll() is None:
-        process.kill()
+    if process is not None:
+        stop_process_group(process)
     for outdir in CLI_LIST_OUTDIR:
         shutil.rmtree(outdir, ignore_errors=True)
     added = sys.modules.get("tests.test_adding_an_environment")

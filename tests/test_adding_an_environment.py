@@ -1,11 +1,12 @@
 """README "Adding an environment": add envs/<name>.hcl, `make diagram`, and `make test` stays green.
 
-The whole suite runs again against a copy of envs/ with one more environment, written the
-README's way, and a picture redrawn for it: a test that hard-codes the environments, their
-stacks or their counts, or an allow-list entry written per environment, fails here.
+The suite runs again against a copy of envs/ with one more environment, written the README's
+way, and a picture redrawn for it: a test that hard-codes the environments, their stacks or
+their counts fails here. What cannot depend on the environments is left out (UNRELATED, each
+with its reason).
 
-That run takes as long as the suite itself, so tests/conftest.py starts it in the background
-at collection (`start`) and the test below only waits for it and reads what it did.
+That run takes about as long as the outer suite, so tests/conftest.py starts it in the
+background at collection (`start`) and the test below, run last, only waits and reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import REPO, envs_with_added
+from tests.conftest import REPO, envs_with_added, stop_process_group
 
 # What the inner run leaves out, each for the reason given.
 UNRELATED = [
@@ -71,7 +72,7 @@ def start() -> None:
 def stop() -> None:
     """At the session's end: stop a run nobody waited for (the outer suite stopped early)."""
     for process in RUNNING:
-        process.kill()
+        stop_process_group(process)
     for run in RUNS:
         run.cancel()
     for scratch in SCRATCH:
@@ -97,7 +98,13 @@ def readme_steps(scratch: Path) -> Steps:
     steps: list[tuple[str, subprocess.CompletedProcess[str]]] = []
     for name, command in commands.items():
         with subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # stop() ends the step with everything it started
         ) as process:
             RUNNING[:] = [process]
             stdout, stderr = process.communicate(timeout=900)

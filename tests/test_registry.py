@@ -27,11 +27,9 @@ def attached_to(stack: Stack, resource_type: str, key: str, value: str) -> dict[
 
 
 @pytest.mark.parametrize("repo_name", REPOSITORIES.values())
-def test_repositories_scan_on_push_encrypt_and_keep_tags_immutable(stacks: dict[str, Stack], repo_name: str) -> None:
+def test_only_the_backend_repository_lets_latest_move(stacks: dict[str, Stack], repo_name: str) -> None:
+    """Which repository gets which tag rule; scanning, encryption and the rule itself: tests/modules/test_ecr.py."""
     _, repo = repository(stacks["registry"], repo_name)
-    assert repo["image_scanning_configuration"] == {"scan_on_push": True}
-    assert repo["encryption_configuration"] == [{"encryption_type": "AES256"}]
-    assert "force_delete" not in repo
     if repo_name == "littil-backend":
         # The application's CI pushes `latest` on every build of main: the one tag that may move.
         assert repo["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"

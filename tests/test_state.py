@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 from modules.naming import state_bucket_name
-from tests.tf import Stack, data_sources, only, policy_statements, ref, resources
+from tests.tf import Stack, data_sources, only, ref, resources
 
 
 def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEnvironment:
@@ -88,42 +87,19 @@ def test_state_stacks_bootstrap_with_local_state_outside_cdktf_out(stacks: dict[
 
 
 @pytest.mark.parametrize("env_name", ["shared", "staging", "production"])
-def test_state_bucket_is_versioned_encrypted_private_tls_only_and_undestroyable(
+def test_each_accounts_state_bucket_takes_its_name_and_history_from_config_and_is_undestroyable(
     stacks: dict[str, Stack], config: AppConfig, env_name: str
 ) -> None:
+    """The bucket's own rules (versioning, KMS, private, TLS only) are tests/modules/test_state_bucket.py."""
     stack = stacks[f"state-{env_name}"]
     env = env_of(f"state-{env_name}", config)
     name, bucket = only(resources(stack, "aws_s3_bucket"))
     assert bucket["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
     assert bucket["lifecycle"] == {"prevent_destroy": True}
-    bucket_id, bucket_arn = ref("aws_s3_bucket", name, "id"), ref("aws_s3_bucket", name, "arn")
-
-    def attached(resource_type: str) -> dict[str, Any]:
-        body = only(resources(stack, resource_type))[1]
-        assert body["bucket"] == bucket_id, resource_type
-        return body
-
-    assert attached("aws_s3_bucket_versioning")["versioning_configuration"] == {"status": "Enabled"}
-    (rule,) = attached("aws_s3_bucket_server_side_encryption_configuration")["rule"]
-    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
-    block = attached("aws_s3_bucket_public_access_block")
-    assert all(
-        block[key] is True
-        for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
-    )
-    assert attached("aws_s3_bucket_ownership_controls")["rule"] == {"object_ownership": "BucketOwnerEnforced"}
-    (lifecycle,) = attached("aws_s3_bucket_lifecycle_configuration")["rule"]
-    assert lifecycle["status"] == "Enabled"
-    assert lifecycle["noncurrent_version_expiration"] == [
-        {"noncurrent_days": env.state.noncurrent_version_expiration_days}
-    ]
-
-    (statement,) = policy_statements(stack, attached("aws_s3_bucket_policy")["policy"])
-    assert statement["effect"] == "Deny"
-    assert statement["actions"] == ["s3:*"]
-    assert statement["resources"] == [bucket_arn, f"{bucket_arn}/*"]
-    assert statement["principals"] == [{"type": "*", "identifiers": ["*"]}]
-    assert statement["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+    _, lifecycle = only(resources(stack, "aws_s3_bucket_lifecycle_configuration"))
+    assert lifecycle["bucket"] == ref("aws_s3_bucket", name, "id")
+    (rule,) = lifecycle["rule"]
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": env.state.noncurrent_version_expiration_days}]
 
 
 def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -> None:

@@ -51,8 +51,11 @@ def allow(
 ) -> DataAwsIamPolicyDocumentStatement:
     """An Allow statement; `*` resources only for the actions AWS grants on nothing narrower.
 
-    The cluster-scoped list actions may name `*` only with an `ecs:cluster` condition.
+    The cluster-scoped list actions may name `*` only with an `ecs:cluster` condition. A statement
+    without resources is refused: IAM rejects it at apply time.
     """
+    if not resources:
+        raise ValueError(f"an Allow statement needs at least one resource; got none for {list(actions)}")
     if "*" in resources:
         any_resource = set(actions) <= ACTIONS_ONLY_GRANTED_ON_ANY_RESOURCE
         cluster_scoped = set(actions) <= ACTIONS_SCOPED_BY_CLUSTER and any(

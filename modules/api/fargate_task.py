@@ -99,7 +99,12 @@ class FargateTask(Construct):
                 allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
                 allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullImage"),
                 allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group.arn}:*"], sid="WriteContainerLogs"),
-                allow(["secretsmanager:GetSecretValue"], secret_arns(secrets), sid="ReadSecrets"),
+                # A task without secrets gets no statement (one without resources is invalid IAM).
+                *(
+                    [allow(["secretsmanager:GetSecretValue"], secret_arns(secrets), sid="ReadSecrets")]
+                    if secrets
+                    else []
+                ),
             ],
         ).role
         self.task_role = ServiceRole(

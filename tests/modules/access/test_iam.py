@@ -325,3 +325,8 @@ def test_policy_user_without_statements_is_the_same_user_and_nothing_else(
     assert "data" not in bare_user.stack
     assert bare_user.construct.policy is None
     assert bare_user.construct.group is None
+
+
+def test_allow_refuses_a_statement_without_resources() -> None:
+    with pytest.raises(ValueError, match="at least one resource"):
+        allow(["s3:GetObject"], [])

@@ -246,3 +246,20 @@ def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(web: Built[
         "logs:PutLogEvents",
     ]
     assert statements["WriteExecSessionLogs"]["resources"] == [arn, f"{arn}:*"]
+
+
+def test_a_task_without_secrets_reads_none(worker: Built[Pair]) -> None:
+    built = build(
+        lambda stack: cluster_and_task(
+            stack, name="plain", container_insights=False, log_retention_days=30, port=None, secrets={}, size={}
+        )
+    )
+    assert [s["sid"] for s in role_statements(built.stack, "plain-execution")] == [
+        "RegistryLogin",
+        "PullImage",
+        "WriteContainerLogs",
+    ]
+    assert container(built.stack)["secrets"] == []
+    # The same task with one secret reads exactly that one.
+    (read,) = [s for s in role_statements(worker.stack, "worker-execution") if s["sid"] == "ReadSecrets"]
+    assert read["resources"] == [DATABASE_SECRET]
