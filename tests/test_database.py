@@ -53,6 +53,18 @@ def test_production_database_is_protected_and_keeps_a_week_of_backups(stacks: di
 
 
 @pytest.mark.parametrize("stack_name", DATABASE_STACKS)
+def test_master_password_is_managed_by_rds_and_no_stack_writes_one(stacks: dict[str, Stack], stack_name: str) -> None:
+    """A ground rule of the whole app, so it stays here too (the construct's side: tests/modules/test_database.py)."""
+    stack = stacks[stack_name]
+    _, db = instance(stack)
+    assert db["manage_master_user_password"] is True
+    assert "password" not in db
+    assert "password_wo" not in db
+    assert not resources(stack, "aws_secretsmanager_secret_version")
+    assert "random_password" not in stack.get("resource", {})
+
+
+@pytest.mark.parametrize("stack_name", DATABASE_STACKS)
 def test_database_lives_in_the_isolated_subnets_of_its_environment(stacks: dict[str, Stack], stack_name: str) -> None:
     stack = stacks[stack_name]
     _, db = instance(stack)
