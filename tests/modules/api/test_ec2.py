@@ -85,6 +85,19 @@ def ec2_api(**options: Any) -> Built[Ec2Api]:
     )
 
 
+# What the boot script is told besides the container's environment and secrets.
+SCRIPT_SETTINGS = {
+    "region": REGION,
+    "registry": REGISTRY,
+    "image_repository": REPOSITORY,
+    "image_tag_parameter": TAG_PARAMETER,
+    "api_domain": API_DOMAIN,
+    "certbot_email": CERTBOT_EMAIL,
+    "metric_namespace": CERTIFICATE_METRIC_NAMESPACE,
+    "metric_name": CERTIFICATE_METRIC_NAME,
+}
+
+
 @pytest.fixture(scope="module")
 def plain() -> Built[Ec2Api]:
     """Every optional argument left at its default: no SSH key, no SSH networks."""
@@ -323,14 +336,7 @@ def test_user_data_is_the_boot_script_rendered_from_the_inputs_and_a_change_repl
     assert body["user_data"] == render_boot_script(
         environment=RUNTIME.environment,
         secrets=RUNTIME.secrets,
-        region=REGION,
-        registry=REGISTRY,
-        image_repository=REPOSITORY,
-        image_tag_parameter=TAG_PARAMETER,
-        api_domain=API_DOMAIN,
-        certbot_email=CERTBOT_EMAIL,
-        metric_namespace=CERTIFICATE_METRIC_NAMESPACE,
-        metric_name=CERTIFICATE_METRIC_NAME,
+        **SCRIPT_SETTINGS,
     )
 
 
@@ -363,14 +369,7 @@ def test_rendering_escapes_the_scripts_own_interpolations_but_lets_the_values_in
     rendered = render_boot_script(
         environment={"DATASOURCE_HOST": host},
         secrets={"DATASOURCE_PASSWORD": SecretKey(secret_arn, "password")},
-        region=REGION,
-        registry=REGISTRY,
-        image_repository=REPOSITORY,
-        image_tag_parameter=TAG_PARAMETER,
-        api_domain=API_DOMAIN,
-        certbot_email=CERTBOT_EMAIL,
-        metric_namespace=CERTIFICATE_METRIC_NAMESPACE,
-        metric_name=CERTIFICATE_METRIC_NAME,
+        **SCRIPT_SETTINGS,
     )
     # Terraform interpolates exactly the values put in; every other ${...} reaches bash.
     assert set(re.findall(r"(?<!\$)\$\{[^}]*\}", rendered)) == {host, secret_arn}
