@@ -15,8 +15,8 @@ import pytest
 from config.model import AppConfig, WorkloadEnvironment
 from modules.api.runtime import HEALTH_CHECK_PATH
 from modules.observe.alarms import GIB, GUIDE, MIB
-from tests.test_ec2 import boot_script, heredoc, instance
-from tests.tf import Stack, body_of, follow, named, only, ref, resources, role_statements
+from tests.test_ec2 import instance
+from tests.tf import Stack, body_of, boot_script, follow, heredoc, named, only, ref, resources, role_statements
 
 ECS_API_ALARMS = {
     "api-load-balancer-5xx",

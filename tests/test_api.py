@@ -13,6 +13,7 @@ from config.model import AppConfig, WorkloadEnvironment
 from modules.access.aws_actions import ECR_PULL_ACTIONS
 from tests.tf import (
     Stack,
+    container_definition,
     data_ref,
     data_sources,
     follow,
@@ -68,12 +69,6 @@ def env_named(config: AppConfig, stack_name: str) -> WorkloadEnvironment:
     return config.workload(stack_name.split("-", 1)[1])
 
 
-def container(stack: Stack) -> dict[str, Any]:
-    (task,) = resources(stack, "aws_ecs_task_definition").values()
-    (web,) = json.loads(task["container_definitions"])
-    return dict(web)
-
-
 def access_key_of(stack: Stack, user_id: str) -> str:
     """Logical id of the one access key of a user."""
     keys = resources(stack, "aws_iam_access_key").items()
@@ -101,7 +96,7 @@ def test_container_web_runs_the_configured_image_on_8080_with_configured_size(
     stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
-    web = container(stack)
+    web = container_definition(stack)
     assert web["name"] == "web"
     assert web["image"] == f"680278545709.dkr.ecr.eu-west-1.amazonaws.com/littil-backend:{env.api.image_tag}"
     assert web["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
@@ -120,7 +115,7 @@ def test_environment_carries_settings_and_no_secrets(config: AppConfig, ecs_api:
     stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
-    environment = {item["name"]: item["value"] for item in container(stack)["environment"]}
+    environment = {item["name"]: item["value"] for item in container_definition(stack)["environment"]}
     assert set(environment) == ENVIRONMENT
     assert not set(environment) & set(SECRETS)
     database_stack = f"database-{env.name}"
@@ -143,7 +138,7 @@ def test_secrets_come_from_the_right_secret_and_json_key(config: AppConfig, ecs_
     stacks, stack_name = ecs_api
     env = env_named(config, stack_name)
     stack = stacks[stack_name]
-    secrets = {item["name"]: item["valueFrom"] for item in container(stack)["secrets"]}
+    secrets = {item["name"]: item["valueFrom"] for item in container_definition(stack)["secrets"]}
     assert set(secrets) == set(SECRETS)
     database_stack = f"database-{env.name}"
     db_name, _ = only(resources(stacks[database_stack], "aws_db_instance"))
@@ -175,7 +170,7 @@ def test_execution_role_reads_exactly_the_task_secrets_and_pulls_exactly_the_api
     assert task["execution_role_arn"] == ref("aws_iam_role", named(stack, "aws_iam_role", role_name)[0], "arn")
     statements = {statement["sid"]: statement for statement in role_statements(stack, role_name)}
     assert set(statements) == {"RegistryLogin", "PullImage", "WriteContainerLogs", "ReadSecrets"}
-    read_by_task = {item["valueFrom"].rsplit(":", 3)[0] for item in container(stack)["secrets"]}
+    read_by_task = {item["valueFrom"].rsplit(":", 3)[0] for item in container_definition(stack)["secrets"]}
     assert statements["ReadSecrets"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert sorted(statements["ReadSecrets"]["resources"]) == sorted(read_by_task)
     assert statements["PullImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]

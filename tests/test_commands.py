@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.test_ec2 import TF_INTERPOLATION, boot_script, heredoc
-from tests.tf import Stack
+from tests.test_ec2 import TF_INTERPOLATION
+from tests.tf import Stack, boot_script, heredoc
 
 DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md", REPO / "docs" / "migration.md"]
 # What a pasted line leaves for the operator to fill in, and a value of the right shape for each.

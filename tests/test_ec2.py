@@ -12,8 +12,10 @@ from modules.api.ec2 import key_fingerprint
 from tests.conftest import TEST_SSH_KEY
 from tests.tf import (
     Stack,
+    boot_script,
     follow,
     group_statements,
+    heredoc,
     named,
     only,
     policy_statements,
@@ -29,17 +31,6 @@ TF_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?:data\.|aws_)[^}]*\}")
 
 def instance(stack: Stack) -> tuple[str, dict[str, Any]]:
     return only(resources(stack, "aws_instance"))
-
-
-def boot_script(stack: Stack) -> str:
-    """The user data as bash will see it: Terraform's escapes undone, references left as written."""
-    return str(instance(stack)[1]["user_data"]).replace("$${", "${").replace("%%{", "%{")
-
-
-def heredoc(script: str, target: str, marker: str) -> str:
-    match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
-    assert match, target
-    return match.group(1)
 
 
 def test_instance_runs_al2023_with_imdsv2_encrypted_root_and_stable_ami(

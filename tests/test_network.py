@@ -5,19 +5,11 @@ The construct's own behaviour (routes, NAT, default group) is tests/modules/test
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 import pytest
 
 from config.model import AppConfig
-from tests.tf import Stack, only, ref, resources
-
-
-def subnets_by_tier(stack: Stack) -> dict[str, dict[str, dict[str, Any]]]:
-    tiers: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, subnet in resources(stack, "aws_subnet").items():
-        tiers.setdefault(subnet["tags"]["Tier"], {})[name] = subnet
-    return tiers
+from tests.tf import Stack, only, ref, resources, subnets_by_tier
 
 
 @pytest.mark.parametrize("env_name", ["staging", "production"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -182,3 +183,31 @@ def subnet_tiers(stacks: dict[str, Stack], stack_name: str, subnets: str | list[
             tiers.append(stacks[producer]["resource"]["aws_subnet"][match.group(1)]["tags"]["Tier"])
     (producer,) = producers
     return producer, tiers
+
+
+def subnets_by_tier(stack: Stack) -> dict[str, dict[str, dict[str, Any]]]:
+    """The stack's subnets grouped by their `Tier` tag (public, private, isolated)."""
+    tiers: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, subnet in resources(stack, "aws_subnet").items():
+        tiers.setdefault(subnet["tags"]["Tier"], {})[name] = subnet
+    return tiers
+
+
+def container_definition(stack: Stack) -> dict[str, Any]:
+    """The one container of the stack's one ECS task definition."""
+    _, task = only(resources(stack, "aws_ecs_task_definition"))
+    (definition,) = json.loads(task["container_definitions"])
+    return dict(definition)
+
+
+def boot_script(stack: Stack) -> str:
+    """The one instance's user data as bash will see it: Terraform's escapes undone, references left as written."""
+    _, instance = only(resources(stack, "aws_instance"))
+    return str(instance["user_data"]).replace("$${", "${").replace("%%{", "%{")
+
+
+def heredoc(script: str, target: str, marker: str) -> str:
+    """What a script's `cat > <target> <<MARKER` writes."""
+    match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
+    assert match, target
+    return match.group(1)

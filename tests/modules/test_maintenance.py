@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from modules.access.aws_actions import ECR_PULL_ACTIONS
 from modules.maintenance import CONTAINER_NAME, MaintenanceService
 from tests.modules.alone import REGION, Built, build, has_resource
-from tests.tf import only, ref, resources, role_statements
+from tests.tf import container_definition, only, ref, resources, role_statements
 
 NAME = "LITTIL-NL-test-maintenance"
 IMAGE = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/littil-backend-maintenance:1.2.3"
@@ -42,12 +39,6 @@ def maintenance() -> Built[MaintenanceService]:
     )
 
 
-def container(built: Built[MaintenanceService]) -> dict[str, Any]:
-    _, task = only(resources(built.stack, "aws_ecs_task_definition"))
-    (definition,) = json.loads(task["container_definitions"])
-    return dict(definition)
-
-
 def test_one_task_runs_in_the_given_subnets_with_a_public_ip_and_exec(maintenance: Built[MaintenanceService]) -> None:
     stack = maintenance.stack
     cluster_name, _ = only(resources(stack, "aws_ecs_cluster"))
@@ -74,7 +65,7 @@ def test_one_task_runs_in_the_given_subnets_with_a_public_ip_and_exec(maintenanc
 
 
 def test_the_container_is_the_given_image_and_finds_the_database(maintenance: Built[MaintenanceService]) -> None:
-    definition = container(maintenance)
+    definition = container_definition(maintenance.stack)
     assert (definition["name"], definition["image"]) == (CONTAINER_NAME, IMAGE)
     assert {item["name"]: item["value"] for item in definition["environment"]} == {
         "DB_HOST": "littil-test-db.abc.eu-west-1.rds.amazonaws.com",
@@ -84,7 +75,7 @@ def test_the_container_is_the_given_image_and_finds_the_database(maintenance: Bu
 
 
 def test_credentials_come_only_from_the_databases_secret(maintenance: Built[MaintenanceService]) -> None:
-    definition = container(maintenance)
+    definition = container_definition(maintenance.stack)
     assert {item["name"]: item["valueFrom"] for item in definition["secrets"]} == {
         "DB_USER": f"{SECRET}:username::",
         "DB_PASSWORD": f"{SECRET}:password::",
@@ -135,7 +126,7 @@ def test_logs_go_to_its_own_groups_for_the_given_days(maintenance: Built[Mainten
     (container_logs,) = [
         name for name, body in resources(stack, "aws_cloudwatch_log_group").items() if body["name"] == f"/ecs/{NAME}"
     ]
-    options = container(maintenance)["logConfiguration"]["options"]
+    options = container_definition(maintenance.stack)["logConfiguration"]["options"]
     assert options["awslogs-group"] == ref("aws_cloudwatch_log_group", container_logs, "name")
     assert options["awslogs-region"] == REGION
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 import pytest
 
 from modules.network import Network, subnet_cidrs
 from tests.modules.alone import Built, build, has_no_resource, has_resource
-from tests.tf import Stack, only, ref, resources
+from tests.tf import Stack, only, ref, resources, subnets_by_tier
 
 ZONES = ("eu-west-1a", "eu-west-1b")
 
@@ -36,13 +35,6 @@ def plain() -> Built[Network]:
 @pytest.fixture(scope="module")
 def with_nat() -> Built[Network]:
     return network(nat_gateway=True, api_public_address=True)
-
-
-def subnets_by_tier(stack: Stack) -> dict[str, dict[str, dict[str, Any]]]:
-    tiers: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, subnet in resources(stack, "aws_subnet").items():
-        tiers.setdefault(subnet["tags"]["Tier"], {})[name] = subnet
-    return tiers
 
 
 def route_table_of(stack: Stack, subnet_name: str) -> str:

@@ -23,7 +23,7 @@ from modules.api.ec2 import (
 from modules.api.runtime import api_runtime
 from modules.observe.alarms import Metric
 from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_data_source, has_no_resource, has_resource
-from tests.tf import only, policy_statements, ref, resources, role_statements
+from tests.tf import boot_script, heredoc, only, policy_statements, ref, resources, role_statements
 
 NAME = "LITTIL-NL-test-littil-api"
 REGISTRY = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
@@ -136,17 +136,6 @@ def peer(rule: dict[str, Any]) -> str:
     """The one peer a rule names (the module's rule helpers allow exactly one)."""
     (value,) = [rule[key] for key in ("cidr_ipv4", "cidr_ipv6", "referenced_security_group_id") if key in rule]
     return str(value)
-
-
-def boot_script(built: Built[Ec2Api]) -> str:
-    """The user data as bash will see it: Terraform's escapes undone."""
-    return str(instance(built)[1]["user_data"]).replace("$${", "${").replace("%%{", "%{")
-
-
-def heredoc(script: str, target: str, marker: str) -> str:
-    match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
-    assert match, target
-    return match.group(1)
 
 
 def instance_conf(script: str) -> dict[str, str]:
@@ -313,17 +302,17 @@ def test_role_publishes_only_into_the_certificate_namespace_and_opens_session_ma
 
 def test_the_image_tag_lives_in_the_parameter_the_instance_reads_at_each_start(plain: Built[Ec2Api]) -> None:
     assert has_resource(plain, "aws_ssm_parameter", {"name": TAG_PARAMETER, "type": "String", "value": "1.6.0"})
-    assert instance_conf(boot_script(plain))["IMAGE_TAG_PARAMETER"] == TAG_PARAMETER
+    assert instance_conf(boot_script(plain.stack))["IMAGE_TAG_PARAMETER"] == TAG_PARAMETER
     # The tag itself is not in the user data: a new tag is a restart, not a new instance.
-    assert "1.6.0" not in boot_script(plain)
+    assert "1.6.0" not in boot_script(plain.stack)
 
 
 def test_certificate_metric_is_the_one_the_instance_publishes(plain: Built[Ec2Api]) -> None:
     assert plain.construct.certificate_metric == Metric(
         CERTIFICATE_METRIC_NAMESPACE, CERTIFICATE_METRIC_NAME, {"Domain": API_DOMAIN}
     )
-    conf = instance_conf(boot_script(plain))
-    days = heredoc(boot_script(plain), "/usr/local/bin/littil-certificate-days", "DAYS")
+    conf = instance_conf(boot_script(plain.stack))
+    days = heredoc(boot_script(plain.stack), "/usr/local/bin/littil-certificate-days", "DAYS")
     assert (conf["METRIC_NAMESPACE"], conf["METRIC_NAME"]) == (CERTIFICATE_METRIC_NAMESPACE, CERTIFICATE_METRIC_NAME)
     assert '--dimensions "Domain=$API_DOMAIN"' in days
 
@@ -341,7 +330,7 @@ def test_user_data_is_the_boot_script_rendered_from_the_inputs_and_a_change_repl
 
 
 def test_boot_script_writes_the_settings_the_secret_references_and_the_instance_conf(plain: Built[Ec2Api]) -> None:
-    script = boot_script(plain)
+    script = boot_script(plain.stack)
     settings = dict(line.split("=", 1) for line in heredoc(script, "/etc/littil/api.env", "SETTINGS").splitlines())
     assert settings == RUNTIME.environment
     secret_lines = heredoc(script, "/etc/littil/api-secrets", "SECRETS").splitlines()
@@ -381,7 +370,7 @@ def test_rendering_escapes_the_scripts_own_interpolations_but_lets_the_values_in
 
 
 def test_nginx_terminates_tls_for_the_api_domain_and_proxies_to_the_loopback_container(plain: Built[Ec2Api]) -> None:
-    script = boot_script(plain)
+    script = boot_script(plain.stack)
     nginx = heredoc(script, "/etc/nginx/conf.d/littil-api.conf", "NGINX")
     assert "return 301 https://\\$host\\$request_uri;" in nginx
     assert "proxy_pass http://127.0.0.1:8080;" in nginx
@@ -394,7 +383,7 @@ def test_nginx_terminates_tls_for_the_api_domain_and_proxies_to_the_loopback_con
 
 
 def test_certificate_is_obtained_with_port_80_free_and_renewed_around_a_stopped_nginx(plain: Built[Ec2Api]) -> None:
-    script = boot_script(plain)
+    script = boot_script(plain.stack)
     certificate = heredoc(script, "/usr/local/bin/littil-certificate", "CERT")
     certbot = "certbot certonly --standalone --non-interactive --agree-tos --no-eff-email"
     assert f'{certbot} -m "$CERTBOT_EMAIL" -d "$API_DOMAIN"' in certificate
@@ -408,7 +397,7 @@ def test_certificate_is_obtained_with_port_80_free_and_renewed_around_a_stopped_
 
 
 def test_a_failed_first_boot_retries_until_the_instance_is_set_up(plain: Built[Ec2Api]) -> None:
-    script = boot_script(plain)
+    script = boot_script(plain.stack)
     setup = heredoc(script, "/usr/local/sbin/littil-setup", "SETUP")
     unit = heredoc(script, "/etc/systemd/system/littil-setup.service", "UNIT")
     # Everything that needs the network is in the retried unit, nothing of it in the user data itself.
@@ -448,7 +437,7 @@ if [ "$1" = run ]; then printf '%s\\n' "$@" > "$STUB_DIR/run-args"; env > "$STUB
 def test_start_script_passes_secrets_by_environment_never_by_argument_or_file(
     plain: Built[Ec2Api], tmp_path: Path
 ) -> None:
-    script = boot_script(plain)
+    script = boot_script(plain.stack)
     conf, stubs = tmp_path / "etc", tmp_path / "stubs"
     conf.mkdir()
     stubs.mkdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from modules.access.secrets import SecretKey
 from modules.api.fargate import FargateApi
 from modules.api.runtime import ApiRuntime
 from tests.modules.alone import REGION, Built, build, has_resource
-from tests.tf import Stack, named, only, policy_statements, ref, resources, role_statements
+from tests.tf import Stack, container_definition, named, only, policy_statements, ref, resources, role_statements
 
 NAME = "LITTIL-NL-staging-littil-api"
 VPC = "vpc-0a1b2c3d4e5f60718"
@@ -89,12 +88,6 @@ def rules(stack: Stack, direction: str, security_group: str) -> set[tuple[int, s
             peer = rule.get("referenced_security_group_id") or rule.get("cidr_ipv4") or rule.get("cidr_ipv6")
             found.add((int(rule["to_port"]), str(peer)))
     return found
-
-
-def container(stack: Stack) -> dict[str, Any]:
-    (task,) = resources(stack, "aws_ecs_task_definition").values()
-    (web,) = json.loads(task["container_definitions"])
-    return dict(web)
 
 
 def test_load_balancer_is_internet_facing_in_the_given_subnets_and_drops_invalid_headers(
@@ -240,7 +233,7 @@ def test_size_and_task_count_follow_the_parameters(public: Built[FargateApi], pr
 def test_container_web_runs_the_image_on_8080_with_the_runtimes_settings_and_secrets(
     public: Built[FargateApi],
 ) -> None:
-    web = container(public.stack)
+    web = container_definition(public.stack)
     assert (web["name"], web["image"]) == ("web", IMAGE)
     assert web["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
     assert {item["name"]: item["value"] for item in web["environment"]} == RUNTIME.environment

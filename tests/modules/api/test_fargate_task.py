@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from modules.access.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
 from modules.access.secrets import SecretKey
 from modules.api.fargate_task import ExecCluster, FargateTask
 from tests.modules.alone import Built, build, has_resource
-from tests.tf import Stack, named, only, policy_statements, ref, resources, role_statements
+from tests.tf import Stack, container_definition, named, only, policy_statements, ref, resources, role_statements
 
 REPOSITORY = "arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"
 IMAGE = "680278545709.dkr.ecr.eu-west-1.amazonaws.com/littil-backend:1.6.0"
@@ -99,11 +98,6 @@ def task_definition(stack: Stack) -> tuple[str, dict[str, Any]]:
     return only(resources(stack, "aws_ecs_task_definition"))
 
 
-def container(stack: Stack) -> dict[str, Any]:
-    (definition,) = json.loads(task_definition(stack)[1]["container_definitions"])
-    return dict(definition)
-
-
 def test_exec_sessions_are_logged_to_the_clusters_own_log_group(web: Built[Pair], worker: Built[Pair]) -> None:
     for built, name, retention in ((web, "api", 731), (worker, "worker", 30)):
         group_id, group = named(built.stack, "aws_cloudwatch_log_group", f"/ecs/{name}/exec-sessions")
@@ -131,7 +125,7 @@ def test_container_insights_follow_the_flag(web: Built[Pair], worker: Built[Pair
 
 
 def test_container_runs_the_image_and_logs_to_the_given_group_with_awslogs(web: Built[Pair]) -> None:
-    web_container = container(web.stack)
+    web_container = container_definition(web.stack)
     assert (web_container["name"], web_container["image"], web_container["essential"]) == ("web", IMAGE, True)
     log_group_id, _ = named(web.stack, "aws_cloudwatch_log_group", "/ecs/api")
     assert web_container["logConfiguration"] == {
@@ -145,12 +139,12 @@ def test_container_runs_the_image_and_logs_to_the_given_group_with_awslogs(web: 
 
 
 def test_the_port_is_mapped_only_when_given(web: Built[Pair], worker: Built[Pair]) -> None:
-    assert container(web.stack)["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
-    assert container(worker.stack)["portMappings"] == []
+    assert container_definition(web.stack)["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}]
+    assert container_definition(worker.stack)["portMappings"] == []
 
 
 def test_environment_is_plain_and_secrets_are_only_ecs_value_from_references(web: Built[Pair]) -> None:
-    web_container = container(web.stack)
+    web_container = container_definition(web.stack)
     # Sorted by name, so the task definition does not change with dict order.
     assert web_container["environment"] == [
         {"name": "DATASOURCE_HOST", "value": "db.internal"},
@@ -165,7 +159,7 @@ def test_environment_is_plain_and_secrets_are_only_ecs_value_from_references(web
 
 def test_ecs_exec_can_work_inside_the_container(web: Built[Pair], worker: Built[Pair]) -> None:
     for built in (web, worker):
-        definition = container(built.stack)
+        definition = container_definition(built.stack)
         assert definition["readonlyRootFilesystem"] is False  # the exec agent writes to it
         assert definition["linuxParameters"] == {"initProcessEnabled": True}
 
@@ -259,7 +253,7 @@ def test_a_task_without_secrets_reads_none(worker: Built[Pair]) -> None:
         "PullImage",
         "WriteContainerLogs",
     ]
-    assert container(built.stack)["secrets"] == []
+    assert container_definition(built.stack)["secrets"] == []
     # The same task with one secret reads exactly that one.
     (read,) = [s for s in role_statements(worker.stack, "worker-execution") if s["sid"] == "ReadSecrets"]
     assert read["resources"] == [DATABASE_SECRET]
