@@ -34,6 +34,7 @@ class MaintenanceService(Construct):
         *,
         name: str,
         region: str,
+        account_id: str,
         vpc_id: str,
         subnet_ids: list[str],
         image: str,
@@ -66,6 +67,7 @@ class MaintenanceService(Construct):
             log_group=log_group,
             exec_log_group=exec_cluster.exec_log_group,
             region=region,
+            account_id=account_id,
         )
         self.security_group = SecurityGroup(
             self,

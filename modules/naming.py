@@ -32,6 +32,11 @@ def state_bucket_name(country: str, env: str, account_id: str) -> str:
     return f"{physical_name(country, env, 'terraform-state').lower()}-{account_id}"
 
 
+def state_access_log_bucket_name(country: str, env: str, account_id: str) -> str:
+    """The bucket the state bucket's access logs go to: like the state bucket's name, `state-logs` for its purpose."""
+    return f"{physical_name(country, env, 'state-logs').lower()}-{account_id}"
+
+
 def state_key(env: str, component: str) -> str:
     """Key of a stack's state object inside its environment's bucket."""
     return f"littil/{env}/{component}.tfstate"
@@ -40,3 +45,8 @@ def state_key(env: str, component: str) -> str:
 def plan_role_variable(env: str) -> str:
     """The GitHub repository variable that holds an environment's read-only plan role ARN (.github/workflows)."""
     return f"LITTIL_PLAN_ROLE_{env.upper()}"
+
+
+def plan_environment(env: str) -> str:
+    """The GitHub environment (with required reviewers) whose jobs may plan a production-grade account."""
+    return f"plan-{env}"

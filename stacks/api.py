@@ -59,6 +59,8 @@ class ApiStack(LittilStack):
         )
         self.refuse_placeholder_accounts([shared], why="the API pulls its image from the shared registry account")
         secret_prefix = f"littil/backend/{env.name}"
+        # SSM parameters this stack writes (and a plan reads back) live under this path.
+        self.parameter_path = f"/littil/{env.name}"
 
         # The old system's name, kept for both variants: its log group (and logs) is adopted.
         log_group_name = f"LITTILBackendApiEcsLogs-{env.name}"
@@ -124,6 +126,9 @@ class ApiStack(LittilStack):
         self.plan_role = self.add_plan_role(
             provider_arn=self.github_oidc.arn,
             readable_secret_arns=[self.logging.secret.arn, *([] if env.adopt_legacy else [self.smtp.secret.arn])],
+            readable_parameter_arns=[
+                arn("ssm", f"parameter{self.parameter_path}/*", region=env.region, account=self.current_account_id)
+            ],
         )
         if env.api.variant is ApiVariant.ECS:
             client_group = self._fargate(
@@ -165,6 +170,7 @@ class ApiStack(LittilStack):
             "fargate",
             name=name,
             region=env.region,
+            account_id=self.current_account_id,
             vpc_id=vpc.vpc.id,
             load_balancer_subnet_ids=vpc.public_subnet_ids,
             task_subnet_ids=task_subnet_ids,
@@ -190,6 +196,7 @@ class ApiStack(LittilStack):
             cluster_name=name,
             region=env.region,
             account_id=self.current_account_id,
+            require_mfa=env.production_grade,
         )
         # The application's restart-staging.yml lists the clusters, then the first cluster's
         # services, and forces a new deployment of the first service.
@@ -239,6 +246,7 @@ class ApiStack(LittilStack):
             unhealthy_target_minutes=alarms.unhealthy_target_minutes,
             certificate_days_left=alarms.certificate_days_left,
         )
+        self.alarms.add_restart_failed(self.service_restart.rule.name)
 
         TerraformOutput(
             self,
@@ -275,7 +283,7 @@ class ApiStack(LittilStack):
         vpc = network.network
         assert vpc.api_address is not None, "network-<env> creates the Elastic IP for the ec2 variant"
         ec2 = env.api.ec2
-        image_tag_parameter = f"/littil/{env.name}/api/image-tag"
+        image_tag_parameter = f"{self.parameter_path}/api/image-tag"
         self.instance = Ec2Api(
             self,
             "instance",
@@ -321,6 +329,7 @@ class ApiStack(LittilStack):
             instance_id=instance_id,
             region=env.region,
             account_id=self.current_account_id,
+            require_mfa=env.production_grade,
         )
         self.instance_restart = RestartInstanceOnPasswordChange(
             self,
@@ -332,6 +341,7 @@ class ApiStack(LittilStack):
             region=env.region,
             account_id=self.current_account_id,
         )
+        self.alarms.add_restart_failed(self.instance_restart.rule.name)
         TerraformOutput(
             self,
             "public-ip",

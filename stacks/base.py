@@ -12,7 +12,7 @@ from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.access.github_oidc import TerraformPlanRole
-from modules.naming import PROJECT, physical_name, plan_role_variable, state_bucket_name, state_key
+from modules.naming import PROJECT, physical_name, plan_environment, plan_role_variable, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment
 # `use_lockfile` (S3-native state locking) needs Terraform 1.10.
@@ -106,10 +106,20 @@ class LittilStack(TerraformStack):
             ],
         )
 
-    def add_plan_role(self, *, provider_arn: str, readable_secret_arns: Sequence[str] = ()) -> TerraformPlanRole:
+    def add_plan_role(
+        self,
+        *,
+        provider_arn: str,
+        readable_secret_arns: Sequence[str] = (),
+        readable_parameter_arns: Sequence[str] = (),
+    ) -> TerraformPlanRole:
         """This account's read-only role for this repository's CI plans (README, "CI"), and its ARN as an output
-        named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC provider."""
+        named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC provider.
+
+        A production-grade account's role admits pull requests only through the GitHub environment
+        `plan_environment(<env>)`, whose required reviewers approve each such job."""
         env = self.env
+        protected = isinstance(env, WorkloadEnvironment) and env.production_grade
         role = TerraformPlanRole(
             self,
             "plan-role",
@@ -118,7 +128,10 @@ class LittilStack(TerraformStack):
             org=env.ci.github_org,
             repo=env.ci.github_repo,
             state_bucket=state_bucket_name(env.country, env.name, self.current_account_id),
+            region=env.region,
+            protected_environment=plan_environment(env.name) if protected else None,
             readable_secret_arns=readable_secret_arns,
+            readable_parameter_arns=readable_parameter_arns,
         )
         TerraformOutput(
             self,

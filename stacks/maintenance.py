@@ -45,6 +45,7 @@ class MaintenanceStack(LittilStack):
             cluster_name=name,
             region=env.region,
             account_id=account_id,
+            require_mfa=env.production_grade,
             enabled=enabled,
         )
         if not enabled:
@@ -56,6 +57,7 @@ class MaintenanceStack(LittilStack):
             "service",
             name=name,
             region=env.region,
+            account_id=account_id,
             vpc_id=network.network.vpc.id,
             subnet_ids=network.network.public_subnet_ids,
             image=f"{shared.registry_host}/{MAINTENANCE_REPOSITORY}:{env.maintenance.image_tag}",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from modules.naming import state_bucket_name
-from modules.state_bucket import StateBucket
+from modules.naming import state_access_log_bucket_name, state_bucket_name
+from modules.state_bucket import AccessLogBucket, StateBucket
 from stacks.base import Environment, LittilStack
 
 COMPONENT = "state"
@@ -22,6 +22,13 @@ class StateStack(LittilStack):
             "state-bucket",
             bucket_name=state_bucket_name(env.country, env.name, env.account_id),
             noncurrent_version_expiration_days=env.state.noncurrent_version_expiration_days,
+        )
+        self.access_logs = AccessLogBucket(
+            self,
+            "access-logs",
+            bucket_name=state_access_log_bucket_name(env.country, env.name, env.account_id),
+            source=self.state_bucket.bucket,
+            account_id=self.current_account_id,
         )
         TerraformOutput(
             self, "bucket-name", value=self.state_bucket.bucket.bucket, description="Terraform state bucket"

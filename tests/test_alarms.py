@@ -24,8 +24,15 @@ ECS_API_ALARMS = {
     "api-unhealthy-targets",
     "api-running-tasks",
     "api-certificate-expiry",
+    "api-restart-failed",
 }
-EC2_API_ALARMS = {"api-instance-system-check", "api-instance-check", "api-cpu-credits", "api-certificate-expiry"}
+EC2_API_ALARMS = {
+    "api-instance-system-check",
+    "api-instance-check",
+    "api-cpu-credits",
+    "api-certificate-expiry",
+    "api-restart-failed",
+}
 DATABASE_ALARMS = {"db-free-storage", "db-cpu", "db-freeable-memory"}
 
 
@@ -99,6 +106,17 @@ def test_each_environment_has_the_full_alarm_set_of_its_variant(
     # Production runs on EC2 as configured, and on ECS once switched: both sets are exercised.
     assert resources(stacks["api-production"], "aws_instance")
     assert resources(toggled["api-production"], "aws_ecs_service")
+
+
+def test_a_restart_that_never_starts_alarms_on_the_password_rotation_rule_of_the_same_stack(
+    stacks: dict[str, Stack], toggled: dict[str, Stack], config: AppConfig
+) -> None:
+    for synthesis in (stacks, toggled):
+        for env in in_synthesis(synthesis, config):
+            stack = synthesis[f"api-{env.name}"]
+            rule_id, _ = only(resources(stack, "aws_cloudwatch_event_rule"))
+            alarm = alarms(stack, env)["api-restart-failed"]
+            assert alarm["dimensions"] == {"RuleName": ref("aws_cloudwatch_event_rule", rule_id, "name")}, env.name
 
 
 def test_database_alarms_watch_this_instance_with_the_configured_thresholds(

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.tf import Stack
+from tests.tf import Stack, resources
 
 CHECKOV = REPO / "tools" / "checkov" / ".venv" / "bin" / "checkov"
 ALLOWLIST = REPO / "checkov-allowlist.toml"
@@ -53,26 +53,54 @@ def resource_type_of(stack: Stack, name: str) -> str:
     return types[0]
 
 
-def finding_name(stacks: dict[str, Stack], stack_name: str, checkov_resource: str) -> str:
+def finding_name(stack_name: str, stack: Stack, checkov_resource: str) -> str:
     prefix, name = checkov_resource.rsplit(".", 1)
-    kind = resource_type_of(stacks[stack_name], name) if prefix == "resource" else prefix
+    kind = resource_type_of(stack, name) if prefix == "resource" else prefix
     return f"{stack_name}/{kind}.{name}"
+
+
+def writable_root_findings(stack_name: str, stack: Stack) -> set[tuple[str, str]]:
+    """CKV_AWS_336 (read-only root filesystem) as checkov would find it if it could read the task definitions.
+
+    Checkov reads the JSON-string `container_definitions` of Terraform JSON as a value it cannot
+    judge, so its check passes whatever the containers say; decoding it for checkov does not help
+    either (it sees every scalar wrapped in a list). The check is made here instead, on the decoded
+    definitions, and its findings go through the same allow-list.
+    """
+    found = set()
+    for name, body in resources(stack, "aws_ecs_task_definition").items():
+        containers = json.loads(body["container_definitions"])
+        if any(container.get("readonlyRootFilesystem") is not True for container in containers):
+            found.add(("CKV_AWS_336", f"{stack_name}/aws_ecs_task_definition.{name}"))
+    return found
 
 
 @pytest.fixture(scope="session")
 def checkov_findings(
-    stacks: dict[str, Stack], new_environment: dict[str, Stack], tmp_path_factory: pytest.TempPathFactory
+    stacks: dict[str, Stack],
+    new_environment: dict[str, Stack],
+    toggled: dict[str, Stack],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, set[tuple[str, str]]]:
-    """Failed checks as {scanned dir: {(check id, "<stack>/<type>.<name>")}}.
+    """Failed checks as {"stacks" or "canary": {(check id, "<stack>/<type>.<name>")}}.
 
     Besides every stack, a new environment's stacks are scanned (every default, nothing adopted
-    from the old system): what other teams copy, and what an added envs/<name>.hcl gets.
+    from the old system: what other teams copy, and what an added envs/<name>.hcl gets), and the
+    maintenance stack as it is while enabled (it holds nothing but its user otherwise).
     """
     scan = tmp_path_factory.mktemp("checkov-scan")
-    stacks = {**stacks, **new_environment}
-    for name, stack in stacks.items():
-        (scan / "stacks" / name).mkdir(parents=True)
-        (scan / "stacks" / name / "cdk.tf.json").write_text(json.dumps(scan_copy(stack), indent=2))
+    maintenance_on = {
+        name: stack
+        for name, stack in toggled.items()
+        if name.startswith("maintenance-") and resources(stack, "aws_ecs_service")
+    }
+    assert maintenance_on, "toggled enables maintenance somewhere"
+    # directory -> (stack name, stack)
+    scanned = {name: (name, stack) for name, stack in {**stacks, **new_environment}.items()}
+    scanned |= {f"{name}+enabled": (name, stack) for name, stack in maintenance_on.items()}
+    for directory, (_, stack) in scanned.items():
+        (scan / "stacks" / directory).mkdir(parents=True)
+        (scan / "stacks" / directory / "cdk.tf.json").write_text(json.dumps(scan_copy(stack), indent=2))
     (scan / "canary").mkdir()
     (scan / "canary" / "cdk.tf.json").write_text(json.dumps(strip_nulls(json.loads(CANARY.read_text())), indent=2))
     result = subprocess.run(
@@ -105,7 +133,10 @@ def checkov_findings(
             if parts[0] == "canary":
                 findings["canary"].add((check["check_id"], check["resource"]))
             else:
-                findings["stacks"].add((check["check_id"], finding_name(stacks, parts[1], check["resource"])))
+                stack_name, stack = scanned[parts[1]]
+                findings["stacks"].add((check["check_id"], finding_name(stack_name, stack, check["resource"])))
+    for stack_name, stack in scanned.values():
+        findings["stacks"] |= writable_root_findings(stack_name, stack)
     return findings
 
 
@@ -139,6 +170,16 @@ def test_scan_catches_a_world_open_ssh_group_written_with_cdktf_nulls(
     checkov_findings: dict[str, set[tuple[str, str]]],
 ) -> None:
     assert ("CKV_AWS_24", "resource.open-ssh") in checkov_findings["canary"]
+
+
+def test_a_container_without_a_read_only_root_is_a_finding_checkov_alone_would_miss() -> None:
+    def task_definition(*containers: dict[str, Any]) -> Stack:
+        return {"resource": {"aws_ecs_task_definition": {"task": {"container_definitions": json.dumps(containers)}}}}
+
+    writable = task_definition({"name": "web", "readonlyRootFilesystem": True}, {"name": "sidecar"})
+    assert writable_root_findings("api-x", writable) == {("CKV_AWS_336", "api-x/aws_ecs_task_definition.task")}
+    read_only = task_definition({"name": "web", "readonlyRootFilesystem": True})
+    assert writable_root_findings("api-x", read_only) == set()
 
 
 def test_strip_nulls_removes_null_keys_at_every_depth() -> None:

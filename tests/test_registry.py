@@ -194,7 +194,7 @@ def test_ci_push_role_trusts_only_the_configured_repository_and_may_push_only_th
             "variable": "token.actions.githubusercontent.com:sub",
             "values": [
                 "repo:Devoxx4Kids-NPO/littil-backend:ref:refs/heads/main",
-                "repo:Devoxx4Kids-NPO/littil-backend:ref:refs/tags/v*",
+                "repo:Devoxx4Kids-NPO/littil-backend:ref:refs/tags/v?*.?*.?*",
             ],
         },
     ]

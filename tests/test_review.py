@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
-from tests.tf import Stack, only, resources
+from tests.tf import Stack, only, resources, state_bucket
 from tools.review import NOT_RESOURCES, compare, plannable, render, render_markdown
 
 DB = "aws_db_instance"
@@ -71,10 +71,8 @@ def test_ignored_attributes_are_not_changes(stacks: dict[str, Stack]) -> None:
 
 def test_a_renamed_construct_id_destroys_and_recreates_and_says_so(stacks: dict[str, Stack]) -> None:
     after, state = revision(stacks, "state-staging")
-    old = only(state["resource"]["aws_s3_bucket"])[0]
-    state["resource"]["aws_s3_bucket"] = {
-        "terraform-state_bucket_1234ABCD": state["resource"]["aws_s3_bucket"].pop(old)
-    }
+    old = state_bucket(state)[0]
+    state["resource"]["aws_s3_bucket"]["terraform-state_bucket_1234ABCD"] = state["resource"]["aws_s3_bucket"].pop(old)
     report = report_for(stacks, after, "state-staging")
     assert report.removed == [f"aws_s3_bucket.{old}"]
     assert report.added == ["aws_s3_bucket.terraform-state_bucket_1234ABCD"]
@@ -249,15 +247,25 @@ def test_ci_plans_exactly_the_changed_stacks_that_keep_state_in_their_bucket(sta
     after, database = revision(stacks, "database-staging")
     only(database["resource"][DB])[1]["backup_retention_period"] = 30
     state = after["state-production"]
-    only(state["resource"]["aws_s3_bucket"])[1]["force_destroy"] = True
-    chosen = plannable(compare(stacks, after), after)
+    state_bucket(state)[1]["force_destroy"] = True
+    after["api-production"]["output"]["restart-note"] = {"value": "changed"}
+    chosen = plannable(compare(stacks, after), after, protected={"production"})
     # state-production still keeps its own state in a local file on an operator's machine: CI cannot plan it.
     assert "local" in after["state-production"]["terraform"]["backend"]
     assert chosen == [
+        # production's plan role trusts no pull request as such: its job runs in the reviewed environment.
+        {
+            "stack": "api-production",
+            "environment": "production",
+            "region": "eu-west-1",
+            "role_variable": "LITTIL_PLAN_ROLE_PRODUCTION",
+            "github_environment": "plan-production",
+        },
         {
             "stack": "database-staging",
             "environment": "staging",
             "region": "eu-west-1",
             "role_variable": "LITTIL_PLAN_ROLE_STAGING",
-        }
+            "github_environment": "",
+        },
     ]

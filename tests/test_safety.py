@@ -6,7 +6,8 @@ import copy
 import json
 from typing import Any
 
-from tests.tf import Stack, only, resources
+from config.model import AppConfig
+from tests.tf import Stack, only, policy_statements, resources
 
 
 def without_elastic_ip(stack: Stack) -> dict[str, Any]:
@@ -59,3 +60,26 @@ def test_switching_the_api_variant_changes_no_certificate_resource(
         name for name in after["output"] if name.startswith("cross-stack-output-aws_acm_certificate")
     }
     assert len(set(after["output"]) - set(before["output"])) == 1
+
+
+SHELL_ACTIONS = {"ecs:ExecuteCommand", "ssm:StartSession"}
+MFA = {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]}
+
+
+def test_shells_need_mfa_exactly_in_production_grade_environments(
+    stacks: dict[str, Stack], toggled: dict[str, Stack], config: AppConfig
+) -> None:
+    """Every statement that opens a shell (ECS Exec into the API or maintenance, Session Manager on the instance)."""
+    checked: set[tuple[str, str]] = set()
+    for synthesis in (stacks, toggled):  # toggled: maintenance on in staging, production on ECS
+        for env in config.workloads:
+            for component in ("api", "maintenance"):
+                stack = synthesis.get(f"{component}-{env.name}", {})
+                for policy in resources(stack, "aws_iam_policy").values():
+                    for statement in policy_statements(stack, policy["policy"]):
+                        if SHELL_ACTIONS & set(statement["actions"]):
+                            assert (MFA in statement.get("condition", [])) is env.production_grade, policy["name"]
+                            checked.add((env.name, statement["actions"][0]))
+    # Both kinds of shell, in a production-grade environment and in one that is not.
+    assert {("production", "ssm:StartSession"), ("production", "ecs:ExecuteCommand")} <= checked
+    assert ("staging", "ecs:ExecuteCommand") in checked

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
-from modules.naming import state_bucket_name
-from tests.tf import Stack, data_sources, only, ref, resources
+from modules.naming import state_access_log_bucket_name, state_bucket_name
+from tests.tf import Stack, data_ref, data_sources, only, policy_statements, ref, resources, state_bucket
 
 
 def env_of(stack_name: str, config: AppConfig) -> SharedEnvironment | WorkloadEnvironment:
@@ -57,10 +57,10 @@ def test_every_stack_but_state_keeps_state_in_its_environments_bucket(
     for name, stack in remote.items():
         env = env_of(name, config)
         component = name if name == "registry" else name.rsplit("-", 1)[0]
-        state_bucket = only(resources(stacks[f"state-{env.name}"], "aws_s3_bucket"))[1]["bucket"]
+        bucket_name = state_bucket(stacks[f"state-{env.name}"])[1]["bucket"]
         assert stack["terraform"]["backend"] == {
             "s3": {
-                "bucket": state_bucket,
+                "bucket": bucket_name,
                 "key": f"littil/{env.name}/{component}.tfstate",
                 "region": env.region,
                 "encrypt": True,
@@ -93,13 +93,48 @@ def test_each_accounts_state_bucket_takes_its_name_and_history_from_config_and_i
     """The bucket's own rules (versioning, KMS, private, TLS only) are tests/modules/test_state_bucket.py."""
     stack = stacks[f"state-{env_name}"]
     env = env_of(f"state-{env_name}", config)
-    name, bucket = only(resources(stack, "aws_s3_bucket"))
+    name, bucket = state_bucket(stack)
     assert bucket["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
     assert bucket["lifecycle"] == {"prevent_destroy": True}
-    _, lifecycle = only(resources(stack, "aws_s3_bucket_lifecycle_configuration"))
-    assert lifecycle["bucket"] == ref("aws_s3_bucket", name, "id")
+    (lifecycle,) = [
+        body
+        for body in resources(stack, "aws_s3_bucket_lifecycle_configuration").values()
+        if body["bucket"] == ref("aws_s3_bucket", name, "id")
+    ]
     (rule,) = lifecycle["rule"]
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": env.state.noncurrent_version_expiration_days}]
+
+
+@pytest.mark.parametrize("env_name", ["shared", "staging", "production"])
+def test_each_state_bucket_logs_its_requests_to_the_accounts_state_log_bucket(
+    stacks: dict[str, Stack], config: AppConfig, env_name: str
+) -> None:
+    """The log bucket's own rules are tests/modules/test_state_bucket.py; here: names and the account."""
+    stack = stacks[f"state-{env_name}"]
+    env = env_of(f"state-{env_name}", config)
+    state_id, _ = state_bucket(stack)
+    (log_id,) = [
+        key
+        for key, body in resources(stack, "aws_s3_bucket").items()
+        if body["bucket"] == state_access_log_bucket_name(env.country, env.name, env.account_id)
+    ]
+    (logging,) = resources(stack, "aws_s3_bucket_logging").values()
+    assert (logging["bucket"], logging["target_bucket"]) == (
+        ref("aws_s3_bucket", state_id, "id"),
+        ref("aws_s3_bucket", log_id, "id"),
+    )
+    # The account that may deliver logs is the provider's own, never a placeholder from config.
+    caller, _ = only(data_sources(stack, "aws_caller_identity"))
+    (policy,) = [
+        p
+        for p in resources(stack, "aws_s3_bucket_policy").values()
+        if p["bucket"] == ref("aws_s3_bucket", log_id, "id")
+    ]
+    (delivery,) = [s for s in policy_statements(stack, policy["policy"]) if s["effect"] == "Allow"]
+    assert {c["variable"]: c["values"] for c in delivery["condition"]} == {
+        "aws:SourceArn": [ref("aws_s3_bucket", state_id, "arn")],
+        "aws:SourceAccount": [data_ref("aws_caller_identity", caller, "account_id")],
+    }
 
 
 def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -> None:
@@ -113,7 +148,7 @@ def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -
     staging = config.workload("staging")
     migrated = dataclasses.replace(staging, state=dataclasses.replace(staging.state, store_own_state_in_bucket=True))
     stack = json.loads(Testing.synth(StateStack(Testing.app(), env=migrated)))
-    bucket = only(resources(stack, "aws_s3_bucket"))[1]["bucket"]
+    bucket = state_bucket(stack)[1]["bucket"]
     assert stack["terraform"]["backend"]["s3"]["bucket"] == bucket
     assert stack["terraform"]["backend"]["s3"]["key"] == "littil/staging/state.tfstate"
     assert stack["terraform"]["backend"]["s3"]["use_lockfile"] is True

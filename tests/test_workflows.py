@@ -13,9 +13,9 @@ import yaml  # type: ignore[import-untyped]
 
 from config.loader import load_config
 from config.model import AppConfig
-from modules.naming import plan_role_variable, state_bucket_name
+from modules.naming import plan_environment, plan_role_variable, state_bucket_name
 from tests.conftest import REPO
-from tests.tf import Stack, data_ref, data_sources, named, only, policy_statements, ref, resources
+from tests.tf import Stack, data_ref, data_sources, named, only, policy_statements, ref, resources, state_bucket
 
 WORKFLOWS = REPO / ".github" / "workflows"
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
@@ -119,6 +119,15 @@ def test_a_plan_is_skipped_with_a_note_until_its_role_variable_is_set(tmp_path: 
     assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
 
 
+def test_a_pull_requests_plan_of_a_production_grade_account_runs_in_its_reviewed_environment() -> None:
+    """tools/review.plannable names the environment (`github_environment`, empty for the others); a push to main
+    plans without one, as the role's trust admits main. An empty name is no environment on GitHub."""
+    (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
+    assert ci["jobs"]["plan"]["environment"] == (
+        "${{ github.event_name == 'pull_request' && matrix.github_environment || '' }}"
+    )
+
+
 def plan_role(stack: Stack, env_name: str) -> tuple[str, dict[str, Any]]:
     return named(stack, "aws_iam_role", f"LITTIL-NL-{env_name}-terraform-plan")
 
@@ -136,13 +145,17 @@ def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
             {"type": "Federated", "identifiers": [ref("aws_iam_openid_connect_provider", provider_id, "arn")]}
         ]
         repository = f"repo:{env.ci.github_org}/{env.ci.github_repo}"
+        # A production-grade account: main, or a job of its GitHub environment (required reviewers), never a
+        # pull request as such. Every other account: pull requests and main.
+        subjects = (
+            [f"{repository}:ref:refs/heads/main", f"{repository}:environment:{plan_environment(env.name)}"]
+            if getattr(env, "production_grade", False)
+            else [f"{repository}:pull_request", f"{repository}:ref:refs/heads/main"]
+        )
         assert {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]} == {
             "token.actions.githubusercontent.com:aud": ("StringEquals", ["sts.amazonaws.com"]),
-            "token.actions.githubusercontent.com:sub": (
-                "StringLike",
-                [f"{repository}:pull_request", f"{repository}:ref:refs/heads/main"],
-            ),
-        }
+            "token.actions.githubusercontent.com:sub": ("StringLike", subjects),
+        }, env.name
         attached = [
             a["policy_arn"]
             for a in resources(stack, "aws_iam_role_policy_attachment").values()
@@ -154,13 +167,16 @@ def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
             for p in resources(stack, "aws_iam_role_policy").values()
             if p["role"] == ref("aws_iam_role", role_id, "id")
         ]
-        statements = {s["sid"]: (s["actions"], s["resources"]) for s in policy_statements(stack, policy["policy"])}
+        document = policy_statements(stack, policy["policy"])
+        statements = {s["sid"]: (s["actions"], s["resources"]) for s in document if s["effect"] == "Allow"}
+        # The data denials carve out exactly this account's state bucket and the parameters this stack writes.
+        carved = {s["sid"]: s["not_resources"] for s in document if "not_resources" in s}
         # The provider's own account (never a placeholder from config): with the configured account, that is the
         # bucket state-<env> creates and every backend of the account names.
         caller, _ = only(data_sources(stack, "aws_caller_identity"))
         bucket = state_bucket_name(env.country, env.name, data_ref("aws_caller_identity", caller, "account_id"))
-        (_, state_bucket) = only(resources(stacks[f"state-{env.name}"], "aws_s3_bucket"))
-        assert state_bucket["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
+        (_, bucket_body) = state_bucket(stacks[f"state-{env.name}"])
+        assert bucket_body["bucket"] == state_bucket_name(env.country, env.name, env.account_id)
         expected = {
             "ListState": (["s3:ListBucket"], [f"arn:aws:s3:::{bucket}"]),
             "ReadState": (["s3:GetObject"], [f"arn:aws:s3:::{bucket}/*"]),
@@ -178,6 +194,22 @@ def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
                 ],
             )
         assert statements == expected, env.name
+        assert carved["NoObjectsButState"] == [f"arn:aws:s3:::{bucket}/*"], env.name
+        own_parameters = (
+            []
+            if env.name == config.shared.name
+            else [
+                f"arn:aws:ssm:{env.region}:{data_ref('aws_caller_identity', caller, 'account_id')}"
+                f":parameter/littil/{env.name}/*"
+            ]
+        )
+        # ... so a plan can still refresh every parameter the stack writes.
+        for parameter in resources(stack, "aws_ssm_parameter").values():
+            assert parameter["name"].startswith(f"/littil/{env.name}/"), parameter["name"]
+        assert carved["NoParametersButTerraforms"] == [
+            *own_parameters,
+            f"arn:aws:ssm:{env.region}::parameter/aws/service/*",
+        ], env.name
         (output,) = [o for key, o in stack["output"].items() if key == "plan-role-arn"]
         assert output["value"] == ref("aws_iam_role", role_id, "arn")
         assert output["description"] == f"GitHub repository variable {plan_role_variable(env.name)}"

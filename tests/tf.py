@@ -211,3 +211,10 @@ def heredoc(script: str, target: str, marker: str) -> str:
     match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
     assert match, target
     return match.group(1)
+
+
+def state_bucket(stack: Stack) -> tuple[str, dict[str, Any]]:
+    """(logical id, body) of a state-<env> stack's state bucket (the stack also holds its access-log bucket)."""
+    return only(
+        {key: body for key, body in resources(stack, "aws_s3_bucket").items() if key.startswith("state-bucket")}
+    )

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUTPUT = Path(os.environ.get("LITTIL_DIAGRAM") or REPO / "docs" / "architecture.svg")
 
 MAIN_RESOURCES = {
-    "aws_s3_bucket": "S3 state bucket",
+    "aws_s3_bucket": "S3 bucket (state, its access logs)",
     "aws_ecr_repository": "ECR repository",
     "aws_iam_openid_connect_provider": "GitHub OIDC provider",
     "aws_acm_certificate": "ACM certificate",

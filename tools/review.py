@@ -26,12 +26,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from config.loader import load_config
 from config.rules import major_version
-from modules.naming import plan_role_variable
+from modules.naming import plan_environment, plan_role_variable
 from tools.stacks import default_provider, environment_of
 from tools.synthesized import read_stacks
 
@@ -357,11 +359,15 @@ def render_markdown(reports: list[StackReport], before: dict[str, Any], after: d
     return "\n".join(lines) + "\n"
 
 
-def plannable(reports: list[StackReport], after: dict[str, Any]) -> list[dict[str, str]]:
+def plannable(
+    reports: list[StackReport], after: dict[str, Any], protected: Collection[str] = ()
+) -> list[dict[str, str]]:
     """The changed stacks a CI job can plan: each with its environment and the variable naming its plan role.
 
     A stack with a local backend (`state-<env>` while bootstrapping) keeps its state on an operator's
-    machine, and a stack no longer synthesized has nothing to plan: both are left out.
+    machine, and a stack no longer synthesized has nothing to plan: both are left out. A stack of a
+    `protected` (production-grade) environment names the GitHub environment whose reviewers must
+    approve a pull request's plan (its role trusts no pull request as such); the others name none.
     """
     chosen = []
     for report in reports:
@@ -375,6 +381,7 @@ def plannable(reports: list[StackReport], after: dict[str, Any]) -> list[dict[st
                 "environment": env,
                 "region": default_provider(stack)["region"],
                 "role_variable": plan_role_variable(env),
+                "github_environment": plan_environment(env) if env in protected else "",
             }
         )
     return chosen
@@ -419,7 +426,8 @@ def main() -> int:
         with arguments.markdown.open("a") as summary:
             summary.write(render_markdown(reports, before, after, base))
     if arguments.plannable:
-        arguments.plannable.write_text(json.dumps(plannable(reports, after)))
+        protected = {env.name for env in load_config(repo / "envs").workloads if env.production_grade}
+        arguments.plannable.write_text(json.dumps(plannable(reports, after, protected)))
     return 2 if any(report.dangerous for report in reports) else 0
 
 

@@ -48,9 +48,52 @@ GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 STS_AUDIENCE = "sts.amazonaws.com"
 # The git refs of the application repository whose workflows may assume its roles: what
 # publish-build-container.yml and restart-staging.yml run on (push to main, v* tags).
-GITHUB_TRUSTED_REFS = ("refs/heads/main", "refs/tags/v*")
+# A release tag is `vX.Y.Z`: IAM's StringLike knows only `*` and `?`, so `v?*.?*.?*` (a `v`, then three
+# non-empty dot-separated parts) is as close as it gets; `vanity` or `v1` no longer match. Who may create
+# such tags at all is a repository ruleset on GitHub (README, "Release tags and main").
+GITHUB_TRUSTED_REFS = ("refs/heads/main", "refs/tags/v?*.?*.?*")
 GITHUB_RELEASE_SUBJECTS = tuple(f"ref:{ref}" for ref in GITHUB_TRUSTED_REFS)
 # Who may plan read-only: this repository's pull requests (`sub` ends in `:pull_request`) and its main branch.
 GITHUB_PLAN_SUBJECTS = ("pull_request", "ref:refs/heads/main")
 STATE_READ_ACTIONS = ("s3:GetObject",)
 STATE_LIST_ACTIONS = ("s3:ListBucket",)
+
+# What AWS's ReadOnlyAccess lets a reader see of the data itself (not its configuration), denied to the
+# plan roles: a plan refreshes configuration and needs none of it. Object and parameter reads are denied
+# outside what Terraform reads (the state bucket; the parameters it writes and the public AMI ids).
+OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent", "s3:GetObjectVersionTorrent")
+PARAMETER_READ_ACTIONS = (
+    "ssm:GetParameter",
+    "ssm:GetParameterHistory",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+)
+ACTIONS_READING_DATA = (
+    # log events and Logs Insights queries
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetLogRecord",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "logs:StartQuery",
+    "logs:Unmask",
+    # messages and records
+    "sqs:ReceiveMessage",
+    "kinesis:GetRecords",
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    # image layers (the registry's images), database log files, instance consoles, command output
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "rds:DownloadCompleteDBLogFile",
+    "rds:DownloadDBLogFilePortion",
+    "ec2:GetConsoleOutput",
+    "ec2:GetConsoleScreenshot",
+    "ec2:GetPasswordData",
+    "ssm:GetCommandInvocation",
+    "athena:GetQueryResults",
+)
+# Public parameters AWS publishes (the Amazon Linux AMI id the EC2 variant looks up): no account in their ARN.
+PUBLIC_PARAMETERS = "parameter/aws/service/*"

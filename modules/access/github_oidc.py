@@ -11,14 +11,18 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from constructs import Construct
 
 from modules.access.aws_actions import (
+    ACTIONS_READING_DATA,
     GITHUB_OIDC_HOST,
     GITHUB_PLAN_SUBJECTS,
     GITHUB_RELEASE_SUBJECTS,
+    OBJECT_READ_ACTIONS,
+    PARAMETER_READ_ACTIONS,
+    PUBLIC_PARAMETERS,
     STATE_LIST_ACTIONS,
     STATE_READ_ACTIONS,
     STS_AUDIENCE,
 )
-from modules.access.iam import allow, arn, github_actions_trust, grant
+from modules.access.iam import allow, arn, deny, github_actions_trust, grant
 
 # AWS-managed: read (Describe/Get/List) on every service, no secret values, no writes.
 READ_ONLY_POLICY = "ReadOnlyAccess"
@@ -82,13 +86,16 @@ class GithubActionsRole(Construct):
 
 
 class TerraformPlanRole(Construct):
-    """`terraform plan -lock=false` for GitHub Actions of this repository: read, never write.
+    """`terraform plan -lock=false` for GitHub Actions of this repository: read configuration, never data.
 
-    Trusted by the repository's pull requests and main branch only. `ReadOnlyAccess`, plus
-    reading the account's state bucket (what `init` and remote-state reads need) and the
-    values of `readable_secret_arns`: secrets whose value Terraform wrote, so it already sits
-    in the state this role reads (a refresh of their version reads it back). Nothing else:
-    secrets that people fill stay out of reach. Exposes `role`.
+    Trusted by the repository's pull requests and main branch; with `protected_environment`, by main
+    and by jobs of that GitHub environment only (whose required reviewers stand between a pull
+    request and this account). Access: `ReadOnlyAccess`, minus what it shows of the data itself
+    (`ACTIONS_READING_DATA` everywhere; object reads outside the state bucket; parameter values
+    other than `readable_parameter_arns` and AWS's public ones), plus reading the state bucket
+    (`init` and remote-state reads) and the values of `readable_secret_arns`: secrets whose value
+    Terraform wrote, so it already sits in the state this role reads (a refresh of their version
+    reads it back). Secrets that people fill stay out of reach. Exposes `role`.
     """
 
     def __init__(
@@ -101,18 +108,33 @@ class TerraformPlanRole(Construct):
         org: str,
         repo: str,
         state_bucket: str,
+        region: str,
+        protected_environment: str | None = None,
         readable_secret_arns: Sequence[str] = (),
+        readable_parameter_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         bucket_arn = arn("s3", state_bucket)
         statements = [
             allow(STATE_LIST_ACTIONS, [bucket_arn], sid="ListState"),
             allow(STATE_READ_ACTIONS, [f"{bucket_arn}/*"], sid="ReadState"),
+            deny(OBJECT_READ_ACTIONS, not_resources=[f"{bucket_arn}/*"], sid="NoObjectsButState"),
+            deny(
+                PARAMETER_READ_ACTIONS,
+                not_resources=[*readable_parameter_arns, arn("ssm", PUBLIC_PARAMETERS, region=region)],
+                sid="NoParametersButTerraforms",
+            ),
+            deny(ACTIONS_READING_DATA, sid="NoData"),
         ]
         if readable_secret_arns:
             statements.append(
                 allow(["secretsmanager:GetSecretValue"], list(readable_secret_arns), sid="ReadSecretsInState")
             )
+        subjects = (
+            ("ref:refs/heads/main", f"environment:{protected_environment}")
+            if protected_environment
+            else GITHUB_PLAN_SUBJECTS
+        )
         self.role = GithubActionsRole(
             self,
             "role",
@@ -120,7 +142,7 @@ class TerraformPlanRole(Construct):
             provider_arn=provider_arn,
             org=org,
             repo=repo,
-            subjects=GITHUB_PLAN_SUBJECTS,
+            subjects=subjects,
             policy_arns=[arn("iam", f"policy/{READ_ONLY_POLICY}", account="aws")],
             statements=statements,
         ).role

@@ -71,8 +71,23 @@ def allow(
     )
 
 
+def deny(actions: Sequence[str], *, sid: str, not_resources: Sequence[str] = ()) -> DataAwsIamPolicyDocumentStatement:
+    """A Deny statement: on every resource, or with `not_resources` on every resource but those."""
+    if not_resources:
+        return DataAwsIamPolicyDocumentStatement(
+            sid=sid, effect="Deny", actions=list(actions), not_resources=list(not_resources)
+        )
+    return DataAwsIamPolicyDocumentStatement(sid=sid, effect="Deny", actions=list(actions), resources=["*"])
+
+
 def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPolicyDocumentStatementCondition:
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
+
+
+def mfa_present() -> DataAwsIamPolicyDocumentStatementCondition:
+    """Credentials from an MFA sign-in only. `Bool`, not `BoolIfExists`: a request signed with a
+    long-term access key carries no `aws:MultiFactorAuthPresent` at all, and must not pass."""
+    return condition("Bool", "aws:MultiFactorAuthPresent", ["true"])
 
 
 def policy_document(
@@ -118,8 +133,24 @@ def github_actions_trust(
     )
 
 
-def service_trust(scope: Construct, construct_id: str, service: str) -> DataAwsIamPolicyDocument:
-    """Trust policy letting an AWS service (e.g. `ecs-tasks.amazonaws.com`) assume a role."""
+def service_trust(
+    scope: Construct,
+    construct_id: str,
+    service: str,
+    *,
+    source_account: str | None = None,
+    source_arn: str | None = None,
+) -> DataAwsIamPolicyDocument:
+    """Trust policy letting an AWS service (e.g. `ecs-tasks.amazonaws.com`) assume a role.
+
+    `source_account` / `source_arn` are AWS's confused-deputy guard: the service may assume the role
+    only on behalf of this account (`aws:SourceAccount`) and of the resources `source_arn` matches
+    (`aws:SourceArn`, `ArnLike`), never for another customer who names the role.
+    """
+    guard = [
+        *([condition("StringEquals", "aws:SourceAccount", [source_account])] if source_account else []),
+        *([condition("ArnLike", "aws:SourceArn", [source_arn])] if source_arn else []),
+    ]
     return policy_document(
         scope,
         construct_id,
@@ -128,6 +159,7 @@ def service_trust(scope: Construct, construct_id: str, service: str) -> DataAwsI
                 effect="Allow",
                 actions=["sts:AssumeRole"],
                 principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service", identifiers=[service])],
+                condition=guard or None,
             )
         ],
     )
@@ -136,6 +168,7 @@ def service_trust(scope: Construct, construct_id: str, service: str) -> DataAwsI
 class ServiceRole(Construct):
     """A role an AWS service assumes, with one inline policy and optional managed policies.
 
+    `source_account` and `source_arn` limit on whose behalf the service may assume it (`service_trust`).
     Exposes `role`.
     """
 
@@ -149,15 +182,12 @@ class ServiceRole(Construct):
         statements: Sequence[DataAwsIamPolicyDocumentStatement],
         managed_policy_arns: Sequence[str] = (),
         description: str | None = None,
+        source_account: str | None = None,
+        source_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.role = IamRole(
-            self,
-            "role",
-            name=name,
-            description=description,
-            assume_role_policy=service_trust(self, "trust", service).json,
-        )
+        trust = service_trust(self, "trust", service, source_account=source_account, source_arn=source_arn)
+        self.role = IamRole(self, "role", name=name, description=description, assume_role_policy=trust.json)
         grant(self, self.role, statements=statements, managed_policy_arns=managed_policy_arns)
 
 

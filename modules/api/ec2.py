@@ -89,7 +89,8 @@ def render_boot_script(
 class Ec2Api(Construct):
     """One Amazon Linux 2023 instance running the API container behind nginx.
 
-    - IMDSv2 only (hop limit 2 so the container can reach it), encrypted gp3
+    - IMDSv2 only, hop limit 1: the start script on the host fetches the secrets, and the
+      container (one hop further, behind Docker's bridge) cannot borrow the instance role; encrypted gp3
       root volume, standard CPU credits (no surprise bill), AMI updates never
       replace it (`ignore_changes`), a changed boot script does.
     - Security group: 80/443 from anywhere (IPv4 and IPv6), 22 only from
@@ -241,7 +242,7 @@ class Ec2Api(Construct):
             monitoring=False,
             credit_specification=InstanceCreditSpecification(cpu_credits="standard"),
             metadata_options=InstanceMetadataOptions(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
             root_block_device=InstanceRootBlockDevice(
                 encrypted=True, volume_type="gp3", volume_size=root_volume_gb, delete_on_termination=True

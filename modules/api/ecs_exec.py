@@ -6,16 +6,17 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.access.aws_actions import CLUSTER_CONDITION_KEY
-from modules.access.iam import PolicyUser, allow, arn, condition
+from modules.access.iam import PolicyUser, allow, arn, condition, mfa_present
 
 
 class EcsExecUser(Construct):
     """`aws ecs execute-command` into tasks of `cluster_name`, and finding those tasks.
 
     `ecs:ListTasks --service-name` is authorized against `*`, so it is granted on `*`
-    with an `ecs:cluster` condition naming this cluster. With `enabled=False` the
-    user exists without permissions (nothing to exec into). Exposes `access` (a
-    `PolicyUser`).
+    with an `ecs:cluster` condition naming this cluster. With `require_mfa`, a shell
+    opens only with credentials from an MFA sign-in (`aws sts get-session-token`), never
+    with the user's access key alone. With `enabled=False` the user exists without
+    permissions (nothing to exec into). Exposes `access` (a `PolicyUser`).
     """
 
     def __init__(
@@ -28,6 +29,7 @@ class EcsExecUser(Construct):
         cluster_name: str,
         region: str,
         account_id: str,
+        require_mfa: bool,
         enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -42,7 +44,12 @@ class EcsExecUser(Construct):
             statements=[]
             if not enabled
             else [
-                allow(["ecs:ExecuteCommand"], [cluster_arn, tasks], sid="ExecIntoClusterTasks"),
+                allow(
+                    ["ecs:ExecuteCommand"],
+                    [cluster_arn, tasks],
+                    conditions=[mfa_present()] if require_mfa else [],
+                    sid="ExecIntoClusterTasks",
+                ),
                 allow(["ecs:DescribeTasks"], [tasks], sid="DescribeClusterTasks"),
                 allow(
                     ["ecs:ListTasks"],

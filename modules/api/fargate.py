@@ -53,6 +53,7 @@ class FargateApi(Construct):
         *,
         name: str,
         region: str,
+        account_id: str,
         vpc_id: str,
         load_balancer_subnet_ids: Sequence[str],
         task_subnet_ids: Sequence[str],
@@ -86,6 +87,7 @@ class FargateApi(Construct):
             log_group=log_group,
             exec_log_group=self.exec_log_group,
             region=region,
+            account_id=account_id,
             cpu=cpu,
             memory_mib=memory_mib,
             port=CONTAINER_PORT,
@@ -244,13 +246,20 @@ class FargateApi(Construct):
             enable_ecs_managed_tags=True,
             depends_on=[https],
         )
-        # A restart names no task definition; a request that names one may only name the
-        # current revision, so this permission cannot switch the service to another image.
+        # A restart (`--force-new-deployment`) names nothing else. A request that does may only
+        # name what the service already has: the current task definition (so no other image),
+        # ECS Exec on, the same public-IP choice and the same subnets. The permission restarts
+        # the service; it cannot reshape it.
         self.restart_statements = [
             allow(
                 ["ecs:UpdateService"],
                 [self.service.arn],
-                conditions=[condition("ArnEqualsIfExists", "ecs:task-definition", [self.task_definition.arn])],
+                conditions=[
+                    condition("ArnEqualsIfExists", "ecs:task-definition", [self.task_definition.arn]),
+                    condition("StringEqualsIfExists", "ecs:enable-execute-command", ["true"]),
+                    condition("BoolIfExists", "ecs:auto-assign-public-ip", [str(assign_public_ip).lower()]),
+                    condition("ForAllValues:StringEquals", "ecs:subnet", list(task_subnet_ids)),
+                ],
                 sid="RestartTheService",
             ),
             allow(["ecs:DescribeServices"], [self.service.arn], sid="WatchTheService"),

@@ -22,7 +22,7 @@ from modules.access.aws_actions import (
     ECR_PULL_ACTIONS,
     SSM_MESSAGES_ACTIONS,
 )
-from modules.access.iam import ServiceRole, allow
+from modules.access.iam import ServiceRole, allow, arn
 from modules.access.secrets import SecretKey, secret_arns
 
 
@@ -84,17 +84,22 @@ class FargateTask(Construct):
         log_group: CloudwatchLogGroup,
         exec_log_group: CloudwatchLogGroup,
         region: str,
+        account_id: str,
         cpu: int = 256,
         memory_mib: int = 512,
         port: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # ECS assumes both roles only on behalf of this account's ECS resources (confused-deputy guard).
+        ecs_resources = arn("ecs", "*", region=region, account=account_id)
         self.execution_role = ServiceRole(
             self,
             "execution-role",
             name=f"{family}-execution",
             service="ecs-tasks.amazonaws.com",
             description=f"ECS agent of {family}: pull its image, write its logs, read its secrets",
+            source_account=account_id,
+            source_arn=ecs_resources,
             statements=[
                 allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
                 allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullImage"),
@@ -113,6 +118,8 @@ class FargateTask(Construct):
             name=f"{family}-task",
             service="ecs-tasks.amazonaws.com",
             description=f"Tasks of {family}: ECS Exec channel and session logs",
+            source_account=account_id,
+            source_arn=ecs_resources,
             statements=[
                 allow(SSM_MESSAGES_ACTIONS, ["*"], sid="EcsExecChannel"),
                 allow(DESCRIBE_LOG_GROUPS_ACTIONS, ["*"], sid="FindExecLogGroup"),

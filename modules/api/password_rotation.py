@@ -91,6 +91,8 @@ class RestartServiceOnPasswordChange(Construct):
             service="ssm.amazonaws.com",
             description=f"Runbook {name}-restart: force a new deployment of {service_name}",
             statements=restart_statements,
+            source_account=account_id,
+            source_arn=arn("ssm", "automation-execution/*", region=region, account=account_id),
         ).role
         self.runbook = SsmDocument(
             self,
@@ -124,14 +126,27 @@ class RestartServiceOnPasswordChange(Construct):
             ),
         )
         definition = arn("ssm", f"automation-definition/{self.runbook.name}", region=region, account=account_id)
+        self.rule = _rule(self, name=f"{name}-password-changed", secret_arn=secret_arn, what=f"restart {service_name}")
         self.trigger_role = ServiceRole(
             self,
             "trigger-role",
             name=f"{name}-restart-trigger",
             service="events.amazonaws.com",
             description=f"EventBridge: start runbook {name}-restart",
+            source_account=account_id,
+            source_arn=self.rule.arn,
             statements=[
-                allow(["ssm:StartAutomationExecution"], [f"{definition}:*"], sid="StartRestartRunbook"),
+                # The action authorizes the runbook's definition (any version), the document, and the
+                # execution it creates (whose id is not known before).
+                allow(
+                    ["ssm:StartAutomationExecution"],
+                    [
+                        f"{definition}:*",
+                        arn("ssm", f"document/{self.runbook.name}", region=region, account=account_id),
+                        arn("ssm", "automation-execution/*", region=region, account=account_id),
+                    ],
+                    sid="StartRestartRunbook",
+                ),
                 allow(
                     ["iam:PassRole"],
                     [self.restart_role.arn],
@@ -140,7 +155,6 @@ class RestartServiceOnPasswordChange(Construct):
                 ),
             ],
         ).role
-        self.rule = _rule(self, name=f"{name}-password-changed", secret_arn=secret_arn, what=f"restart {service_name}")
         CloudwatchEventTarget(
             self,
             "target",
@@ -172,12 +186,17 @@ class RestartInstanceOnPasswordChange(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         document = arn("ssm", f"document/{RUN_SHELL_SCRIPT_DOCUMENT}", region=region)
+        self.rule = _rule(
+            self, name=f"{name}-password-changed", secret_arn=secret_arn, what="restart the API container"
+        )
         self.trigger_role = ServiceRole(
             self,
             "trigger-role",
             name=f"{name}-restart-trigger",
             service="events.amazonaws.com",
             description=f"EventBridge: restart the API container on {name}",
+            source_account=account_id,
+            source_arn=self.rule.arn,
             statements=[
                 allow(
                     ["ssm:SendCommand"],
@@ -186,9 +205,6 @@ class RestartInstanceOnPasswordChange(Construct):
                 )
             ],
         ).role
-        self.rule = _rule(
-            self, name=f"{name}-password-changed", secret_arn=secret_arn, what="restart the API container"
-        )
         CloudwatchEventTarget(
             self,
             "target",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from modules.access.iam import PolicyUser, allow, arn, condition
+from modules.access.iam import PolicyUser, allow, arn, condition, mfa_present
 
 # The document `aws ssm start-session` uses when none is given: an interactive shell.
 SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -15,8 +15,9 @@ class SsmSessionUser(Construct):
 
     Sessions may only use the default shell document (the document check is
     enforced), and the user may end or resume only sessions it started (their ids
-    begin with its name). Terraform creates no access key: an administrator hands
-    one out (README). Exposes `access` (a `PolicyUser`).
+    begin with its name). With `require_mfa`, a session starts only with credentials
+    from an MFA sign-in (`aws sts get-session-token`). Terraform creates no access key:
+    an administrator hands one out (README). Exposes `access` (a `PolicyUser`).
     """
 
     def __init__(
@@ -29,6 +30,7 @@ class SsmSessionUser(Construct):
         instance_id: str,
         region: str,
         account_id: str,
+        require_mfa: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         instance = arn("ec2", f"instance/{instance_id}", region=region, account=account_id)
@@ -48,7 +50,10 @@ class SsmSessionUser(Construct):
                 allow(
                     ["ssm:StartSession"],
                     [instance, shell],
-                    conditions=[condition("BoolIfExists", "ssm:SessionDocumentAccessCheck", ["true"])],
+                    conditions=[
+                        condition("BoolIfExists", "ssm:SessionDocumentAccessCheck", ["true"]),
+                        *([mfa_present()] if require_mfa else []),
+                    ],
                     sid="ShellOnTheApiInstance",
                 ),
                 allow(["ssm:TerminateSession", "ssm:ResumeSession"], own_sessions, sid="OwnSessionsOnly"),

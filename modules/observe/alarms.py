@@ -72,6 +72,12 @@ GUIDE: Mapping[str, Guide] = {
         "The API instance has almost no CPU credits left; at zero it is throttled to its baseline.",
         "find what burns CPU (SSM session: top); if the load is real, choose a bigger api.ec2.instance_type.",
     ),
+    "api-restart-failed": Guide(
+        "EventBridge could not start the API's restart after a database password rotation (IAM, or a missing"
+        " runbook/instance): the API keeps the old password and fails at its next database connection.",
+        "restart the API now (the api stack's restart-command or rollout-command output), then find the refused"
+        " call in CloudTrail (event source ssm.amazonaws.com, the trigger role as user).",
+    ),
     "db-free-storage": Guide(
         "The database has less free storage than the threshold; storage autoscaling stops at max_allocated_storage_gb.",
         "raise database.max_allocated_storage_gb (or allocated_storage_gb) and deploy database-<env>.",
@@ -158,6 +164,20 @@ class AlarmSet(Construct):
         )
         self.alarms[kind] = alarm
         return alarm
+
+    def add_restart_failed(self, rule_name: str) -> CloudwatchMetricAlarm:
+        """The restart on a password rotation (an EventBridge rule) failed to start its target."""
+        # EventBridge publishes FailedInvocations only when one fails: no data is the healthy case.
+        return self.add(
+            "api-restart-failed",
+            Metric("AWS/Events", "FailedInvocations", {"RuleName": rule_name}),
+            statistic="Sum",
+            comparison="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            period_seconds=300,
+            evaluation_periods=1,
+            missing_data="notBreaching",
+        )
 
 
 class DatabaseAlarms(AlarmSet):

@@ -6,7 +6,7 @@ import pytest
 
 from modules.access.aws_actions import ECR_PULL_ACTIONS
 from modules.maintenance import CONTAINER_NAME, MaintenanceService
-from tests.modules.alone import REGION, Built, build, has_resource
+from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_resource
 from tests.tf import container_definition, only, ref, resources, role_statements
 
 NAME = "LITTIL-NL-test-maintenance"
@@ -25,6 +25,7 @@ def maintenance() -> Built[MaintenanceService]:
             "service",
             name=NAME,
             region=REGION,
+            account_id=ACCOUNT_ID,
             vpc_id="vpc-0123456789abcdef0",
             subnet_ids=SUBNETS,
             image=IMAGE,

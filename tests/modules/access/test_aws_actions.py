@@ -41,7 +41,16 @@ ACTION_LISTS: dict[str, Collection[str]] = {
 ACTION = re.compile(r"[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*")
 CONDITION_KEY = re.compile(r"[a-z][a-z0-9-]*:[A-Za-z][A-Za-z0-9/_-]*")
 # IAM actions whose name is no operation of the service's API: the operation each one authorizes.
-IAM_ONLY_ACTIONS = {"s3:ListBucket": "ListObjectsV2"}
+IAM_ONLY_ACTIONS = {
+    "s3:ListBucket": "ListObjectsV2",
+    # Reading an object's older version: GetObject/GetObjectTorrent with a `versionId`.
+    "s3:GetObjectVersion": "GetObject",
+    "s3:GetObjectVersionTorrent": "GetObjectTorrent",
+    # Reading masked log fields, asked for with GetLogEvents/FilterLogEvents (`unmask=true`).
+    "logs:Unmask": "GetLogEvents",
+    # The whole-file download RDS serves outside its API model, beside the paged one.
+    "rds:DownloadCompleteDBLogFile": "DownloadDBLogFilePortion",
+}
 # Services the SDK has no model of: only the SSM agent inside a task or instance calls them.
 NO_SDK_MODEL = {"ssmmessages"}
 
@@ -204,6 +213,12 @@ def admitted(granted: Built[None], document_id: str, subject: str) -> bool:
     [
         ("repo:Example-Org/app:ref:refs/heads/main", True, True),
         ("repo:Example-Org/app:ref:refs/tags/v1.4.0", True, False),
+        ("repo:Example-Org/app:ref:refs/tags/v10.0.12-rc.1", True, False),
+        # Not a release tag: any tag starting with a v used to pass.
+        ("repo:Example-Org/app:ref:refs/tags/vanity", False, False),
+        ("repo:Example-Org/app:ref:refs/tags/v1", False, False),
+        ("repo:Example-Org/app:ref:refs/tags/v1.4", False, False),
+        ("repo:Example-Org/app:ref:refs/tags/v..", False, False),
         ("repo:Example-Org/app:pull_request", False, True),
         ("repo:Example-Org/app:ref:refs/heads/feature", False, False),
         ("repo:Example-Org/app:ref:refs/heads/main-copy", False, False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ SECRET_ARNS = (
     f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:littil/test/smtp-GhIjKl",
 )
 CLUSTER_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:cluster/littil-test"
+OWN_PARAMETERS = f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/littil/test/*"
 
 
 def provider(*, create: bool, adopt_in_account: str | None = None) -> Built[GithubOidcProvider]:
@@ -88,7 +90,9 @@ def roles() -> Built[None]:
     return build(actions_roles)
 
 
-def plan_role(readable_secret_arns: tuple[str, ...]) -> Built[TerraformPlanRole]:
+def plan_role(
+    readable_secret_arns: tuple[str, ...], protected_environment: str | None = None
+) -> Built[TerraformPlanRole]:
     return build(
         lambda stack: TerraformPlanRole(
             stack,
@@ -98,9 +102,17 @@ def plan_role(readable_secret_arns: tuple[str, ...]) -> Built[TerraformPlanRole]
             org="Example-Org",
             repo="infrastructure",
             state_bucket="littil-test-state",
+            region="eu-west-1",
+            protected_environment=protected_environment,
             readable_secret_arns=readable_secret_arns,
+            readable_parameter_arns=[OWN_PARAMETERS],
         )
     )
+
+
+@pytest.fixture(scope="module")
+def protected_plan() -> Built[TerraformPlanRole]:
+    return plan_role((), protected_environment="plan-production")
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +183,7 @@ def test_a_looked_up_providers_arn_is_the_lookups(looked_up: Built[None]) -> Non
 def test_actions_role_defaults_to_main_and_version_tags_of_its_repository_for_an_hour(roles: Built[None]) -> None:
     assert subjects_of(trust_of(roles.stack, "TEST-ecr-push")) == [
         "repo:Example-Org/app:ref:refs/heads/main",
-        "repo:Example-Org/app:ref:refs/tags/v*",
+        "repo:Example-Org/app:ref:refs/tags/v?*.?*.?*",
     ]
     assert has_resource(
         roles,
@@ -213,12 +225,13 @@ def test_plan_role_is_assumable_by_pull_requests_and_main_of_its_repository_only
     ]
 
 
-def test_plan_role_reads_everything_and_its_state_bucket_but_no_secret_by_default(
+def test_plan_role_reads_configuration_and_its_state_bucket_but_no_secret_by_default(
     plan_without_secrets: Built[TerraformPlanRole],
 ) -> None:
     stack = plan_without_secrets.stack
     assert managed_policies_of(stack, "TEST-terraform-plan") == ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
-    assert role_statements(stack, "TEST-terraform-plan") == [
+    allowed = [s for s in role_statements(stack, "TEST-terraform-plan") if s["effect"] == "Allow"]
+    assert allowed == [
         {
             "sid": "ListState",
             "effect": "Allow",
@@ -234,13 +247,94 @@ def test_plan_role_reads_everything_and_its_state_bucket_but_no_secret_by_defaul
     ]
 
 
+def denied(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """Whether an explicit Deny among `statements` matches this request (IAM's wildcards: `*` and `?`)."""
+    for statement in statements:
+        if statement["effect"] != "Deny" or not any(fnmatch.fnmatchcase(action, a) for a in statement["actions"]):
+            continue
+        if "not_resources" in statement:
+            if not any(fnmatch.fnmatchcase(resource, r) for r in statement["not_resources"]):
+                return True
+        elif any(fnmatch.fnmatchcase(resource, r) for r in statement["resources"]):
+            return True
+    return False
+
+
+STATE_OBJECT = "arn:aws:s3:::littil-test-state/littil/test/api.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("s3:GetObject", "arn:aws:s3:::some-other-bucket/customers.csv"),
+        ("s3:GetObjectVersion", "arn:aws:s3:::some-other-bucket/customers.csv"),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/hand-made/api-key"),
+        ("ssm:GetParametersByPath", f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/hand-made"),
+        ("ssm:GetParameterHistory", f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/hand-made/api-key"),
+        ("logs:GetLogEvents", f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:LITTILBackendApiEcsLogs-test:*"),
+        ("logs:FilterLogEvents", f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:LITTILBackendApiEcsLogs-test:*"),
+        ("logs:StartQuery", f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:LITTILBackendApiEcsLogs-test:*"),
+        ("logs:StartLiveTail", f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:LITTILBackendApiEcsLogs-test:*"),
+        ("sqs:ReceiveMessage", f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:queue"),
+        ("ecr:GetDownloadUrlForLayer", f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/littil-backend"),
+        ("ecr:BatchGetImage", f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/littil-backend"),
+        ("rds:DownloadDBLogFilePortion", f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:littil-test"),
+        ("rds:DownloadCompleteDBLogFile", f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:littil-test"),
+        ("ec2:GetConsoleOutput", f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:instance/i-0123456789abcdef0"),
+        ("ssm:GetCommandInvocation", "*"),
+        ("dynamodb:Scan", f"arn:aws:dynamodb:eu-west-1:{ACCOUNT_ID}:table/anything"),
+    ],
+)
+def test_plan_role_is_denied_reading_data_that_readonlyaccess_would_show(
+    plan_without_secrets: Built[TerraformPlanRole], action: str, resource: str
+) -> None:
+    assert denied(role_statements(plan_without_secrets.stack, "TEST-terraform-plan"), action, resource)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        # what init, refresh and remote-state reads need
+        ("s3:GetObject", STATE_OBJECT),
+        ("s3:ListBucket", "arn:aws:s3:::littil-test-state"),
+        ("ssm:GetParameter", f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/littil/test/api/image-tag"),
+        ("ssm:GetParameter", "arn:aws:ssm:eu-west-1::parameter/aws/service/ami-amazon-linux-latest/al2023-ami"),
+        ("logs:DescribeLogGroups", "*"),
+        ("ecr:DescribeRepositories", f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/littil-backend"),
+        ("secretsmanager:DescribeSecret", f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:littil/test/oidc"),
+    ],
+)
+def test_plan_role_still_reads_what_a_plan_reads(
+    plan_without_secrets: Built[TerraformPlanRole], action: str, resource: str
+) -> None:
+    assert not denied(role_statements(plan_without_secrets.stack, "TEST-terraform-plan"), action, resource)
+
+
+def test_a_protected_plan_role_admits_main_and_its_github_environment_but_no_pull_request(
+    protected_plan: Built[TerraformPlanRole],
+) -> None:
+    # A job of the environment carries `environment:<name>` as its subject, pull request or not: its required
+    # reviewers approve the job before GitHub hands it a token.
+    assert subjects_of(trust_of(protected_plan.stack, "TEST-terraform-plan")) == [
+        "repo:Example-Org/infrastructure:ref:refs/heads/main",
+        "repo:Example-Org/infrastructure:environment:plan-production",
+    ]
+
+
 def test_plan_role_may_read_exactly_the_secrets_whose_value_is_in_state(
     plan_with_secrets: Built[TerraformPlanRole],
 ) -> None:
     statements = {s["sid"]: s for s in role_statements(plan_with_secrets.stack, "TEST-terraform-plan")}
-    assert set(statements) == {"ListState", "ReadState", "ReadSecretsInState"}
+    assert set(statements) == {
+        "ListState",
+        "ReadState",
+        "NoObjectsButState",
+        "NoParametersButTerraforms",
+        "NoData",
+        "ReadSecretsInState",
+    }
     assert statements["ReadSecretsInState"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert statements["ReadSecretsInState"]["resources"] == list(SECRET_ARNS)
     # Reading only: every action it is granted beyond ReadOnlyAccess is a Get or a List.
-    for statement in statements.values():
+    for statement in (s for s in statements.values() if s["effect"] == "Allow"):
         assert all(a.split(":")[1].startswith(("Get", "List")) for a in statement["actions"]), statement

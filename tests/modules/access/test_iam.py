@@ -216,7 +216,7 @@ def test_github_trust_admits_the_repositorys_main_branch_and_version_tags_throug
         {
             "test": "StringLike",
             "variable": "token.actions.githubusercontent.com:sub",
-            "values": ["repo:Example-Org/app:ref:refs/heads/main", "repo:Example-Org/app:ref:refs/tags/v*"],
+            "values": ["repo:Example-Org/app:ref:refs/heads/main", "repo:Example-Org/app:ref:refs/tags/v?*.?*.?*"],
         },
     ]
 

@@ -155,7 +155,8 @@ def test_instance_runs_al2023_with_imdsv2_an_encrypted_gp3_root_and_ignores_newe
     assert body["metadata_options"] == {
         "http_endpoint": "enabled",
         "http_tokens": "required",
-        "http_put_response_hop_limit": 2,  # the container is one hop further
+        # The container is one hop further: it cannot reach the metadata service, so not the instance role.
+        "http_put_response_hop_limit": 1,
     }
     assert body["root_block_device"] == {
         "encrypted": True,

@@ -16,7 +16,7 @@ CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:cluster/{CLUSTER}"
 TASKS_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task/{CLUSTER}/*"
 
 
-def exec_user(*, enabled: bool) -> Built[EcsExecUser]:
+def exec_user(*, enabled: bool, require_mfa: bool = False) -> Built[EcsExecUser]:
     def make(stack: TerraformStack) -> EcsExecUser:
         user = EcsExecUser(
             stack,
@@ -27,6 +27,7 @@ def exec_user(*, enabled: bool) -> Built[EcsExecUser]:
             region=REGION,
             # Disabled, maintenance-<env> looks no account up (stacks/maintenance.py).
             account_id=ACCOUNT_ID if enabled else "",
+            require_mfa=require_mfa,
             enabled=enabled,
         )
         exec_command_output(stack, region=REGION, cluster_name=CLUSTER, container_name="web", user=USER)
@@ -38,6 +39,11 @@ def exec_user(*, enabled: bool) -> Built[EcsExecUser]:
 @pytest.fixture(scope="module")
 def enabled() -> Built[EcsExecUser]:
     return exec_user(enabled=True)
+
+
+@pytest.fixture(scope="module")
+def with_mfa() -> Built[EcsExecUser]:
+    return exec_user(enabled=True, require_mfa=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,22 @@ def test_user_may_exec_into_and_describe_only_this_clusters_tasks(enabled: Built
     assert statements["DescribeClusterTasks"]["actions"] == ["ecs:DescribeTasks"]
     assert statements["DescribeClusterTasks"]["resources"] == [TASKS_ARN]
     assert all(statement["effect"] == "Allow" for statement in statements.values())
+
+
+def test_with_mfa_required_a_shell_opens_only_from_an_mfa_sign_in(
+    with_mfa: Built[EcsExecUser], enabled: Built[EcsExecUser]
+) -> None:
+    by_sid = {s["sid"]: s for s in group_statements(with_mfa.stack, POLICY)}
+    # `Bool`: a request signed with the long-term key alone has no such key, and fails the condition.
+    assert by_sid["ExecIntoClusterTasks"]["condition"] == [
+        {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]}
+    ]
+    assert "condition" not in next(
+        s for s in group_statements(enabled.stack, POLICY) if s["sid"] == "ExecIntoClusterTasks"
+    )
+    # Finding the task needs no MFA: it opens nothing.
+    others = {sid: s for sid, s in by_sid.items() if sid != "ExecIntoClusterTasks"}
+    assert others == {s["sid"]: s for s in group_statements(enabled.stack, POLICY) if s["sid"] in others}
 
 
 def test_listing_tasks_is_granted_on_any_resource_but_only_for_this_cluster(enabled: Built[EcsExecUser]) -> None:

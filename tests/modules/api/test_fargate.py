@@ -12,7 +12,7 @@ from modules.access.iam import policy_document
 from modules.access.secrets import SecretKey
 from modules.api.fargate import FargateApi
 from modules.api.runtime import ApiRuntime
-from tests.modules.alone import REGION, Built, build, has_resource
+from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_resource
 from tests.tf import Stack, container_definition, named, only, policy_statements, ref, resources, role_statements
 
 NAME = "LITTIL-NL-staging-littil-api"
@@ -46,6 +46,7 @@ def fargate(*, nat: bool, **options: Any) -> Built[FargateApi]:
             "fargate",
             name=NAME,
             region=REGION,
+            account_id=ACCOUNT_ID,
             vpc_id=VPC,
             load_balancer_subnet_ids=PUBLIC_SUBNETS,
             task_subnet_ids=PRIVATE_SUBNETS if nat else PUBLIC_SUBNETS,
@@ -266,10 +267,13 @@ def test_cluster_has_container_insights_and_keeps_exec_sessions_for_the_log_rete
         )
 
 
-def test_restart_statements_allow_restarting_only_this_service_and_never_switching_its_task_definition(
-    public: Built[FargateApi],
+@pytest.mark.parametrize(
+    ("variant", "subnets", "public_ip"), [("public", PUBLIC_SUBNETS, "true"), ("private", PRIVATE_SUBNETS, "false")]
+)
+def test_restart_statements_allow_restarting_only_this_service_never_reshaping_it(
+    variant: str, subnets: list[str], public_ip: str, request: pytest.FixtureRequest
 ) -> None:
-    stack = public.stack
+    stack = request.getfixturevalue(variant).stack
     service_id, _ = only(resources(stack, "aws_ecs_service"))
     task_id, _ = only(resources(stack, "aws_ecs_task_definition"))
     service_arn = ref("aws_ecs_service", service_id, "arn")
@@ -279,13 +283,20 @@ def test_restart_statements_allow_restarting_only_this_service_and_never_switchi
     assert set(statements) == {"RestartTheService", "WatchTheService"}
     restart = statements["RestartTheService"]
     assert (restart["actions"], restart["resources"]) == (["ecs:UpdateService"], [service_arn])
-    # No task definition named (a restart), or exactly the current one: never another image.
+    # A restart names none of these; a request that does may only name what the service has: the current task
+    # definition (never another image), ECS Exec on, its public-IP choice and its subnets.
     assert restart["condition"] == [
         {
             "test": "ArnEqualsIfExists",
             "variable": "ecs:task-definition",
             "values": [ref("aws_ecs_task_definition", task_id, "arn")],
-        }
+        },
+        {"test": "StringEqualsIfExists", "variable": "ecs:enable-execute-command", "values": ["true"]},
+        {"test": "BoolIfExists", "variable": "ecs:auto-assign-public-ip", "values": [public_ip]},
+        {"test": "ForAllValues:StringEquals", "variable": "ecs:subnet", "values": list(subnets)},
     ]
+    _, service = only(resources(stack, "aws_ecs_service"))
+    assert service["network_configuration"]["subnets"] == list(subnets)
+    assert str(service["network_configuration"]["assign_public_ip"]).lower() == public_ip
     watch = statements["WatchTheService"]
     assert (watch["actions"], watch["resources"]) == (["ecs:DescribeServices"], [service_arn])

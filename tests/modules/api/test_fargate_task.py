@@ -11,7 +11,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from modules.access.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
 from modules.access.secrets import SecretKey
 from modules.api.fargate_task import ExecCluster, FargateTask
-from tests.modules.alone import Built, build, has_resource
+from tests.modules.alone import ACCOUNT_ID, Built, build, has_resource
 from tests.tf import Stack, container_definition, named, only, policy_statements, ref, resources, role_statements
 
 REPOSITORY = "arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"
@@ -50,6 +50,7 @@ def cluster_and_task(
         log_group=log_group,
         exec_log_group=cluster.exec_log_group,
         region="eu-west-1",
+        account_id=ACCOUNT_ID,
         port=port,
         **size,
     )
@@ -182,7 +183,7 @@ def test_task_definition_is_fargate_on_linux_x86_with_the_given_or_default_size(
         ), family
 
 
-def test_the_task_runs_with_its_own_two_roles_assumed_only_by_ecs_tasks(web: Built[Pair]) -> None:
+def test_the_task_runs_with_its_own_two_roles_assumed_only_by_ecs_tasks_of_this_account(web: Built[Pair]) -> None:
     stack = web.stack
     _, task = task_definition(stack)
     execution_id, execution = named(stack, "aws_iam_role", "api-execution")
@@ -195,6 +196,15 @@ def test_the_task_runs_with_its_own_two_roles_assumed_only_by_ecs_tasks(web: Bui
                 "effect": "Allow",
                 "actions": ["sts:AssumeRole"],
                 "principals": [{"type": "Service", "identifiers": ["ecs-tasks.amazonaws.com"]}],
+                # The confused-deputy guard: ECS acting for another account's task cannot assume it.
+                "condition": [
+                    {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT_ID]},
+                    {
+                        "test": "ArnLike",
+                        "variable": "aws:SourceArn",
+                        "values": [f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:*"],
+                    },
+                ],
             }
         ]
 

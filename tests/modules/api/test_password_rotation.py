@@ -71,9 +71,15 @@ def jsonencoded(value: str) -> Any:
     return json.loads(value.removeprefix("${jsonencode(").removesuffix(")}").replace('" = ', '": '))
 
 
-def trusted_service(stack: Stack, role: dict[str, Any]) -> list[dict[str, Any]]:
+def trusted_service(stack: Stack, role: dict[str, Any], *, on_behalf_of: str) -> list[dict[str, Any]]:
+    """The role's trusted principals; the trust admits the service only for this account's `on_behalf_of`."""
     (trust,) = policy_statements(stack, role["assume_role_policy"])
     assert trust["actions"] == ["sts:AssumeRole"]
+    # The confused-deputy guard: the service acting for another account (or another rule) cannot assume it.
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": "aws:SourceAccount", "values": [ACCOUNT_ID]},
+        {"test": "ArnLike", "variable": "aws:SourceArn", "values": [on_behalf_of]},
+    ]
     return list(trust["principals"])
 
 
@@ -118,7 +124,10 @@ def test_the_runbooks_role_holds_exactly_the_given_restart_statements(
     service: Built[RestartServiceOnPasswordChange],
 ) -> None:
     _, role = named(service.stack, "aws_iam_role", f"{NAME}-restart")
-    assert trusted_service(service.stack, role) == [{"type": "Service", "identifiers": ["ssm.amazonaws.com"]}]
+    executions = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:automation-execution/*"
+    assert trusted_service(service.stack, role, on_behalf_of=executions) == [
+        {"type": "Service", "identifiers": ["ssm.amazonaws.com"]}
+    ]
     assert role_statements(service.stack, f"{NAME}-restart") == [
         {
             "sid": "RestartTheService",
@@ -139,14 +148,22 @@ def test_eventbridge_may_only_start_the_runbook_and_hand_it_its_role(
     runbook_id, _ = only(resources(service.stack, "aws_ssm_document"))
     restart_role_id, _ = named(service.stack, "aws_iam_role", f"{NAME}-restart")
     trigger_id, trigger = named(service.stack, "aws_iam_role", f"{NAME}-restart-trigger")
-    assert trusted_service(service.stack, trigger) == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    rule_id, _ = only(resources(service.stack, "aws_cloudwatch_event_rule"))
+    assert trusted_service(service.stack, trigger, on_behalf_of=ref("aws_cloudwatch_event_rule", rule_id, "arn")) == [
+        {"type": "Service", "identifiers": ["events.amazonaws.com"]}
+    ]
     definition = (
         f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:automation-definition/{ref('aws_ssm_document', runbook_id, 'name')}"
     )
     statements = {s["sid"]: s for s in role_statements(service.stack, f"{NAME}-restart-trigger")}
     assert set(statements) == {"StartRestartRunbook", "HandTheRunbookItsRole"}
     assert statements["StartRestartRunbook"]["actions"] == ["ssm:StartAutomationExecution"]
-    assert statements["StartRestartRunbook"]["resources"] == [f"{definition}:*"]
+    # Its definition (any version), its document, and the execution it creates.
+    assert statements["StartRestartRunbook"]["resources"] == [
+        f"{definition}:*",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:document/{ref('aws_ssm_document', runbook_id, 'name')}",
+        f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:automation-execution/*",
+    ]
     assert statements["HandTheRunbookItsRole"]["actions"] == ["iam:PassRole"]
     assert statements["HandTheRunbookItsRole"]["resources"] == [ref("aws_iam_role", restart_role_id, "arn")]
     assert statements["HandTheRunbookItsRole"]["condition"] == [
@@ -183,7 +200,10 @@ def test_eventbridge_may_only_send_the_shell_script_document_to_that_instance(
     instance: Built[RestartInstanceOnPasswordChange],
 ) -> None:
     _, trigger = named(instance.stack, "aws_iam_role", f"{NAME}-restart-trigger")
-    assert trusted_service(instance.stack, trigger) == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    rule_id, _ = only(resources(instance.stack, "aws_cloudwatch_event_rule"))
+    assert trusted_service(instance.stack, trigger, on_behalf_of=ref("aws_cloudwatch_event_rule", rule_id, "arn")) == [
+        {"type": "Service", "identifiers": ["events.amazonaws.com"]}
+    ]
     assert role_statements(instance.stack, f"{NAME}-restart-trigger") == [
         {
             "sid": "RestartTheApiContainer",

@@ -23,8 +23,7 @@ POLICY = "LITTIL-NL-test-littil-api-SSMSession"
 INSTANCE_ID = "i-0123456789abcdef0"
 
 
-@pytest.fixture(scope="module")
-def session_user() -> Built[SsmSessionUser]:
+def user(*, require_mfa: bool) -> Built[SsmSessionUser]:
     return build(
         lambda stack: SsmSessionUser(
             stack,
@@ -34,8 +33,19 @@ def session_user() -> Built[SsmSessionUser]:
             instance_id=INSTANCE_ID,
             region=REGION,
             account_id=ACCOUNT_ID,
+            require_mfa=require_mfa,
         )
     )
+
+
+@pytest.fixture(scope="module")
+def session_user() -> Built[SsmSessionUser]:
+    return user(require_mfa=False)
+
+
+@pytest.fixture(scope="module")
+def with_mfa() -> Built[SsmSessionUser]:
+    return user(require_mfa=True)
 
 
 def statements(built: Built[SsmSessionUser]) -> dict[str, dict[str, Any]]:
@@ -56,6 +66,18 @@ def test_user_may_start_the_default_shell_on_exactly_this_instance(session_user:
     assert shell["condition"] == [
         {"test": "BoolIfExists", "variable": "ssm:SessionDocumentAccessCheck", "values": ["true"]}
     ]
+
+
+def test_with_mfa_required_a_session_starts_only_from_an_mfa_sign_in(
+    with_mfa: Built[SsmSessionUser], session_user: Built[SsmSessionUser]
+) -> None:
+    shell = statements(with_mfa)["ShellOnTheApiInstance"]
+    # `Bool`: a request signed with the long-term key alone has no such key, and fails the condition.
+    assert shell["condition"] == [
+        {"test": "BoolIfExists", "variable": "ssm:SessionDocumentAccessCheck", "values": ["true"]},
+        {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]},
+    ]
+    assert statements(with_mfa)["OwnSessionsOnly"] == statements(session_user)["OwnSessionsOnly"]
 
 
 def test_user_may_end_or_resume_only_the_sessions_it_started(session_user: Built[SsmSessionUser]) -> None:

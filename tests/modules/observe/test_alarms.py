@@ -165,6 +165,36 @@ def test_add_names_describes_and_wires_one_alarm_exactly_as_asked(alarm_set: Bui
     assert list(alarm_set.construct.alarms) == ["api-instance-check"]
 
 
+@pytest.fixture(scope="module")
+def restart_watch() -> Built[AlarmSet]:
+    def make(stack: TerraformStack) -> AlarmSet:
+        alarm_set = AlarmSet(stack, "set", name_prefix=PREFIX, topic_arn=TOPIC)
+        alarm_set.add_restart_failed("littil-test-password-changed")
+        return alarm_set
+
+    return build(make)
+
+
+def test_a_restart_that_eventbridge_could_not_start_alarms_at_once(restart_watch: Built[AlarmSet]) -> None:
+    assert alarms(restart_watch.stack)["api-restart-failed"] | {"alarm_actions": None, "ok_actions": None} == {
+        "alarm_name": f"{PREFIX}-api-restart-failed",
+        "alarm_description": GUIDE["api-restart-failed"].description,
+        "namespace": "AWS/Events",
+        "metric_name": "FailedInvocations",
+        "dimensions": {"RuleName": "littil-test-password-changed"},
+        "statistic": "Sum",
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "threshold": 1,
+        "period": 300,
+        "evaluation_periods": 1,
+        # EventBridge publishes the metric only when an invocation fails: silence is the healthy case.
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": None,
+        "ok_actions": None,
+    }
+    assert_tells_the_topic_and_explains_itself(restart_watch.stack, {})
+
+
 def test_the_description_is_the_guides_meaning_then_the_first_action() -> None:
     guide = GUIDE["db-cpu"]
     assert guide.description == f"{guide.meaning} First: {guide.first_action}"
