@@ -93,6 +93,8 @@ class DatabaseConfig:
     multi_az: bool
     # Off by default: the application's JDBC URL does not ask for TLS (see README).
     require_secure_transport: bool
+    # Statements slower than this go to the slow-query log, which CloudWatch Logs receives.
+    slow_query_seconds: Annotated[int, rules.within(1, 3600, "seconds (MariaDB long_query_time)")]
     # true only while an engine_version of a new major version is being applied (RDS refuses it otherwise).
     allow_major_version_upgrade: bool = False
     # Create the instance from this snapshot (docs/migration.md). RDS restores it at its own engine

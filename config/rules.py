@@ -130,20 +130,20 @@ ssh_public_key = _matches(
 )
 
 
-# The widest SSH source a rule may name: a /16 (65,536 addresses) or an IPv6 /48 (one site).
-MIN_SSH_PREFIX = {4: 16, 6: 48}
+# The widest SSH source a rule may name: a /16 (65,536 addresses).
+MIN_SSH_PREFIX = 16
 
 
 def ssh_cidr(value: str) -> str | None:
     expected = (
-        "an IPv4 network of /16 or narrower or an IPv6 network of /48 or narrower, such as"
-        ' "203.0.113.7/32" (wider ones open port 22 to much of the internet)'
+        "an IPv4 network of /16 or narrower, such as"
+        ' "203.0.113.7/32" (the VPC has no IPv6; wider ones open port 22 to much of the internet)'
     )
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return expected
-    return expected if network.prefixlen < MIN_SSH_PREFIX[network.version] else None
+    return expected if network.version != 4 or network.prefixlen < MIN_SSH_PREFIX else None
 
 
 def positive(value: int) -> str | None:

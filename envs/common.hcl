@@ -62,6 +62,7 @@ database {
   deletion_protection      = true
   multi_az                 = false # opt-in: doubles the database cost
   require_secure_transport = false # see README: the API must ask for TLS first
+  slow_query_seconds       = 2     # statements slower than this reach the slowquery log in CloudWatch
   # true only for the apply that moves engine_version to a new major version.
   allow_major_version_upgrade = false
   # Restore from a snapshot instead of starting empty (docs/migration.md). RDS restores at the

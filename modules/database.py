@@ -39,6 +39,9 @@ class MariaDb(Construct):
     (a quiet hour; clients must restart to read the new one, see
     `modules.api.password_rotation`). Multi-AZ and bigger classes are opt-in.
 
+    Statements slower than `slow_query_seconds` are logged to a file that RDS exports to
+    CloudWatch Logs with the error log.
+
     `require_secure_transport=True` makes the server refuse clients without TLS;
     only turn it on once every client asks for TLS (see README).
 
@@ -64,6 +67,7 @@ class MariaDb(Construct):
         deletion_protection: bool = True,
         multi_az: bool = False,
         require_secure_transport: bool = False,
+        slow_query_seconds: int,
         snapshot_identifier: str | None = None,
         allow_major_version_upgrade: bool = False,
         master_username: str = "littil_admin",
@@ -82,7 +86,14 @@ class MariaDb(Construct):
             vpc_id=vpc_id,
             revoke_rules_on_delete=True,
         )
-        parameters = [DbParameterGroupParameter(name="log_bin_trust_function_creators", value="1")]
+        parameters = [
+            DbParameterGroupParameter(name="log_bin_trust_function_creators", value="1"),
+            # The slowquery export only ships the log file: the log must be on and written to a
+            # file (MariaDB's defaults are off and TABLE).
+            DbParameterGroupParameter(name="slow_query_log", value="1"),
+            DbParameterGroupParameter(name="log_output", value="FILE"),
+            DbParameterGroupParameter(name="long_query_time", value=str(slow_query_seconds)),
+        ]
         if require_secure_transport:
             parameters.append(DbParameterGroupParameter(name="require_secure_transport", value="1"))
         parameter_group = DbParameterGroup(

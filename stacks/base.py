@@ -15,8 +15,9 @@ from modules.access.github_oidc import TerraformPlanRole
 from modules.naming import PROJECT, physical_name, plan_environment, plan_role_variable, state_bucket_name, state_key
 
 Environment = SharedEnvironment | WorkloadEnvironment
-# `use_lockfile` (S3-native state locking) needs Terraform 1.10.
-REQUIRED_TERRAFORM = ">= 1.10"
+# `use_lockfile` (S3-native state locking) arrived in Terraform 1.10 as experimental and is
+# generally available from 1.11 (hashicorp/terraform#36338).
+REQUIRED_TERRAFORM = ">= 1.11"
 # State objects are written with SSE-KMS under the account's AWS-managed S3 key, like the
 # bucket's default; `encrypt = true` alone would ask for SSE-S3 on every write.
 STATE_KMS_KEY = "alias/aws/s3"

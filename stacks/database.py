@@ -33,6 +33,7 @@ class DatabaseStack(LittilStack):
             deletion_protection=database.deletion_protection,
             multi_az=database.multi_az,
             require_secure_transport=database.require_secure_transport,
+            slow_query_seconds=database.slow_query_seconds,
             snapshot_identifier=database.snapshot_identifier,
             allow_major_version_upgrade=database.allow_major_version_upgrade,
         )

@@ -126,7 +126,7 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
             ec2=dataclasses.replace(
                 production.api.ec2,
                 ssh_public_key=TEST_SSH_KEY,
-                ssh_allowed_cidrs=("203.0.113.7/32", "2001:db8::/64"),
+                ssh_allowed_cidrs=("203.0.113.7/32", "198.51.100.0/24"),
             ),
         ),
     )

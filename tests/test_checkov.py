@@ -188,8 +188,8 @@ def test_strip_nulls_removes_null_keys_at_every_depth() -> None:
 
 def test_scan_copy_keeps_the_backend_but_drops_what_checkov_cannot_parse() -> None:
     stack: Stack = {
-        "terraform": {"required_version": ">= 1.10", "backend": {"s3": {"bucket": "b", "kms_key_id": None}}},
+        "terraform": {"required_version": ">= 1.11", "backend": {"s3": {"bucket": "b", "kms_key_id": None}}},
         "import": [{"to": "aws_ecr_repository.r", "id": "r"}],
     }
     assert scan_copy(stack) == {"terraform": {"backend": {"s3": {"bucket": "b"}}}}
-    assert stack["terraform"]["required_version"] == ">= 1.10"  # the original is left alone
+    assert stack["terraform"]["required_version"] == ">= 1.11"  # the original is left alone

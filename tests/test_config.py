@@ -332,6 +332,18 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="ssh-open-to-half-the-internet",
         ),
         pytest.param(
+            {
+                "production": PRODUCTION.replace(
+                    'variant = "ec2"',
+                    'variant = "ec2"\n  ec2 {\n    ssh_allowed_cidrs = ["203.0.113.7/32", "2001:db8::/64"]\n  }',
+                )
+            },
+            "production.hcl",
+            "api.ec2.ssh_allowed_cidrs[1]",
+            "the VPC has no IPv6",
+            id="ssh-from-ipv6-into-an-ipv4-only-vpc",
+        ),
+        pytest.param(
             {"staging": STAGING.replace("allocated_storage_gb     = 100", "allocated_storage_gb     = 70000")},
             "staging.hcl",
             "database.allocated_storage_gb",

@@ -76,15 +76,18 @@ def test_database_lives_in_the_isolated_subnets_of_its_environment(stacks: dict[
 
 
 @pytest.mark.parametrize("stack_name", DATABASE_STACKS)
-def test_parameters_trust_function_creators_and_leave_tls_to_the_opt_in(
-    stacks: dict[str, Stack], stack_name: str
+def test_parameter_group_follows_the_engine_and_the_configured_slow_query_threshold(
+    stacks: dict[str, Stack], config: AppConfig, stack_name: str
 ) -> None:
     stack = stacks[stack_name]
+    env = config.workload(stack_name.removeprefix("database-"))
     _, db = instance(stack)
     group_name, group = only(resources(stack, "aws_db_parameter_group"))
     assert db["parameter_group_name"] == ref("aws_db_parameter_group", group_name, "name")
-    assert group["family"] == "mariadb" + ".".join(str(db["engine_version"]).split(".")[:2])
-    assert group["parameter"] == [{"name": "log_bin_trust_function_creators", "value": "1"}]
+    assert group["family"] == "mariadb" + ".".join(env.database.engine_version.split(".")[:2])
+    parameters = {item["name"]: item["value"] for item in group["parameter"]}
+    assert parameters["long_query_time"] == str(env.database.slow_query_seconds)
+    assert "require_secure_transport" not in parameters  # the opt-in is off in the committed envs
 
 
 @pytest.mark.parametrize("stack_name", DATABASE_STACKS)

@@ -83,7 +83,7 @@ def test_security_group_opens_http_and_https_to_the_world_and_ssh_to_nobody_by_d
         for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
         if rule["security_group_id"] == group
     }
-    assert ingress == {(443, "0.0.0.0/0"), (443, "::/0"), (80, "0.0.0.0/0"), (80, "::/0")}
+    assert ingress == {(443, "0.0.0.0/0"), (80, "0.0.0.0/0")}
 
 
 def test_configured_ssh_key_and_networks_open_port_22_to_exactly_those(opt_ins: dict[str, Stack]) -> None:
@@ -100,7 +100,7 @@ def test_configured_ssh_key_and_networks_open_port_22_to_exactly_those(opt_ins: 
         for rule in resources(stack, "aws_vpc_security_group_ingress_rule").values()
         if rule["security_group_id"] == group and rule["from_port"] == 22
     }
-    assert ssh == {"203.0.113.7/32", "2001:db8::/64"}
+    assert ssh == {"203.0.113.7/32", "198.51.100.0/24"}
     assert stack["output"]["ssh-command"]["value"].startswith(
         "ssh -i ~/.ssh/littil-production ec2-user@${data.terraform_remote_state."
     )

@@ -72,9 +72,9 @@ def test_every_stack_but_state_keeps_state_in_its_environments_bucket(
 
 
 def test_every_stack_requires_a_terraform_that_knows_s3_lock_files(stacks: dict[str, Stack]) -> None:
-    # `use_lockfile` arrived in Terraform 1.10; older versions would reject the backend block.
+    # `use_lockfile` is generally available from Terraform 1.11 (experimental in 1.10).
     assert {name: stack["terraform"]["required_version"] for name, stack in stacks.items()} == {
-        name: ">= 1.10" for name in stacks
+        name: ">= 1.11" for name in stacks
     }
 
 

@@ -29,7 +29,7 @@ from modules.access.aws_actions import (
 )
 from modules.access.iam import ServiceRole, allow, arn, condition
 from modules.access.secrets import SecretKey, secret_arns
-from modules.access.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+from modules.access.security_group import ANYWHERE_IPV4, allow_in, allow_out
 from modules.api.runtime import INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.observe.alarms import Metric
 
@@ -93,8 +93,8 @@ class Ec2Api(Construct):
       container (one hop further, behind Docker's bridge) cannot borrow the instance role; encrypted gp3
       root volume, standard CPU credits (no surprise bill), AMI updates never
       replace it (`ignore_changes`), a changed boot script does.
-    - Security group: 80/443 from anywhere (IPv4 and IPv6), 22 only from
-      `ssh_allowed_cidrs`; out: 443, 465 and the database.
+    - Security group: 80/443 from anywhere, 22 only from `ssh_allowed_cidrs`
+      (IPv4: the VPC has no IPv6); out: 443, 465 and the database.
     - Role: pull exactly `repository_arn`, read exactly the runtime's secrets
       and the image-tag parameter, SSM Session Manager (the preferred shell).
     - The image tag lives in the SSM parameter `image_tag_parameter_name`, read
@@ -188,24 +188,14 @@ class Ec2Api(Construct):
                 cidr_ipv4=ANYWHERE_IPV4,
                 description=purpose,
             )
-            allow_in(
-                self,
-                f"in-{port}-ipv6",
-                security_group_id=group,
-                port=port,
-                cidr_ipv6=ANYWHERE_IPV6,
-                description=purpose,
-            )
         for index, cidr in enumerate(ssh_allowed_cidrs):
-            ipv6 = ":" in cidr
             allow_in(
                 self,
                 f"in-ssh-{index}",
                 security_group_id=group,
                 port=22,
                 description="SSH from a configured network",
-                cidr_ipv4=None if ipv6 else cidr,
-                cidr_ipv6=cidr if ipv6 else None,
+                cidr_ipv4=cidr,
             )
         for port, purpose in INTERNET_EGRESS_PORTS.items():
             allow_out(

@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from modules.access.iam import allow, condition
-from modules.access.security_group import ANYWHERE_IPV4, ANYWHERE_IPV6, allow_in, allow_out
+from modules.access.security_group import ANYWHERE_IPV4, allow_in, allow_out
 from modules.api.fargate_task import ExecCluster, FargateTask
 from modules.api.runtime import CONTAINER_PORT, HEALTH_CHECK_PATH, INTERNET_EGRESS_PORTS, ApiRuntime
 
@@ -123,14 +123,6 @@ class FargateApi(Construct):
                 security_group_id=lb_group,
                 port=port,
                 cidr_ipv4=ANYWHERE_IPV4,
-                description=purpose,
-            )
-            allow_in(
-                self,
-                f"load-balancer-in-{port}-ipv6",
-                security_group_id=lb_group,
-                port=port,
-                cidr_ipv6=ANYWHERE_IPV6,
                 description=purpose,
             )
         allow_out(

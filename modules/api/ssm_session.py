@@ -15,7 +15,7 @@ class SsmSessionUser(Construct):
 
     Sessions may only use the default shell document (the document check is
     enforced), and the user may end or resume only sessions it started (their ids
-    begin with its name). With `require_mfa`, a session starts only with credentials
+    begin with its name) and open only their data channels. With `require_mfa`, a session starts only with credentials
     from an MFA sign-in (`aws sts get-session-token`). Terraform creates no access key:
     an administrator hands one out (README). Exposes `access` (a `PolicyUser`).
     """
@@ -57,5 +57,8 @@ class SsmSessionUser(Construct):
                     sid="ShellOnTheApiInstance",
                 ),
                 allow(["ssm:TerminateSession", "ssm:ResumeSession"], own_sessions, sid="OwnSessionsOnly"),
+                # The client's side of the session's data channel (Systems Manager User Guide,
+                # quickstart end-user policy), on its own sessions only.
+                allow(["ssmmessages:OpenDataChannel"], own_sessions, sid="OwnDataChannelsOnly"),
             ],
         )

@@ -58,7 +58,8 @@ GUIDE: Mapping[str, Guide] = {
         "The API's TLS certificate expires within the configured days: its automatic renewal has failed.",
         "ECS: ACM needs the validation CNAME in DNS (the certificate stack's outputs); EC2: run "
         "`systemctl start certbot-renew` on the instance and read `journalctl -u certbot-renew`. "
-        "No data at all (EC2) means the instance or its littil-certificate-days timer is down.",
+        "No data at all means the certificate has expired (ACM stops reporting it) or, on EC2, that "
+        "the instance or its littil-certificate-days timer is down.",
     ),
     "api-instance-system-check": Guide(
         "AWS's host under the API instance failed its status check; the instance is being recovered onto new hardware.",
@@ -290,7 +291,8 @@ class FargateApiAlarms(AlarmSet):
                 evaluation_periods=5,
                 missing_data="breaching",
             )
-        # ACM publishes DaysToExpiry once a day.
+        # ACM publishes DaysToExpiry once a day, and stops once the certificate has expired: two
+        # days without a data point alarm too (one missed day is tolerated).
         self.add(
             "api-certificate-expiry",
             Metric("AWS/CertificateManager", "DaysToExpiry", {"CertificateArn": certificate_arn}),
@@ -298,7 +300,8 @@ class FargateApiAlarms(AlarmSet):
             comparison="LessThanThreshold",
             threshold=certificate_days_left,
             period_seconds=86400,
-            evaluation_periods=1,
+            evaluation_periods=2,
+            missing_data="breaching",
         )
 
 

@@ -26,7 +26,7 @@ def mariadb(**options: Any) -> Built[MariaDb]:
             subnet_ids=["subnet-isolated-a", "subnet-isolated-b"],
             database_name="LittilDatabase",
             engine_version="10.11.9",
-            **options,
+            **{"slow_query_seconds": 2, **options},
         )
         allow_client(
             stack,
@@ -57,6 +57,7 @@ def opted_in() -> Built[MariaDb]:
         deletion_protection=False,
         multi_az=True,
         require_secure_transport=True,
+        slow_query_seconds=5,
         snapshot_identifier="littil-before-upgrade",
         allow_major_version_upgrade=True,
         master_username="admin_from_test",
@@ -195,12 +196,23 @@ def test_clients_are_given_this_instances_address_and_port(plain: Built[MariaDb]
     assert plain.construct.database_name == "LittilDatabase"
 
 
-def test_parameters_trust_function_creators_and_leave_tls_off_by_default(plain: Built[MariaDb]) -> None:
+# What every group sets besides the slow-query threshold: the slowquery export only ships a log
+# that is on and written to a file (MariaDB's defaults: off, TABLE).
+BASE_PARAMETERS = [
+    {"name": "log_bin_trust_function_creators", "value": "1"},
+    {"name": "slow_query_log", "value": "1"},
+    {"name": "log_output", "value": "FILE"},
+]
+
+
+def test_parameters_trust_function_creators_log_slow_queries_to_the_exported_file_and_leave_tls_off(
+    plain: Built[MariaDb],
+) -> None:
     _, db = instance(plain)
     group_name, group = only(resources(plain.stack, "aws_db_parameter_group"))
     assert db["parameter_group_name"] == ref("aws_db_parameter_group", group_name, "name")
     assert group["family"] == "mariadb10.11"
-    assert group["parameter"] == [{"name": "log_bin_trust_function_creators", "value": "1"}]
+    assert group["parameter"] == [*BASE_PARAMETERS, {"name": "long_query_time", "value": "2"}]
     # A new family (major upgrade) gets a new group before the old one goes.
     assert group["name_prefix"] == f"{IDENTIFIER}-"
     assert group["lifecycle"] == {"create_before_destroy": True}
@@ -209,7 +221,8 @@ def test_parameters_trust_function_creators_and_leave_tls_off_by_default(plain: 
 def test_tls_opt_in_makes_the_server_refuse_clients_without_it(opted_in: Built[MariaDb]) -> None:
     _, group = only(resources(opted_in.stack, "aws_db_parameter_group"))
     assert group["parameter"] == [
-        {"name": "log_bin_trust_function_creators", "value": "1"},
+        *BASE_PARAMETERS,
+        {"name": "long_query_time", "value": "5"},
         {"name": "require_secure_transport", "value": "1"},
     ]
 

@@ -54,7 +54,7 @@ def statements(built: Built[SsmSessionUser]) -> dict[str, dict[str, Any]]:
 
 def test_user_may_start_the_default_shell_on_exactly_this_instance(session_user: Built[SsmSessionUser]) -> None:
     by_sid = statements(session_user)
-    assert set(by_sid) == {"ShellOnTheApiInstance", "OwnSessionsOnly"}
+    assert set(by_sid) == {"ShellOnTheApiInstance", "OwnSessionsOnly", "OwnDataChannelsOnly"}
     shell = by_sid["ShellOnTheApiInstance"]
     assert shell["effect"] == "Allow"
     assert shell["actions"] == ["ssm:StartSession"]
@@ -80,14 +80,19 @@ def test_with_mfa_required_a_session_starts_only_from_an_mfa_sign_in(
     assert statements(with_mfa)["OwnSessionsOnly"] == statements(session_user)["OwnSessionsOnly"]
 
 
-def test_user_may_end_or_resume_only_the_sessions_it_started(session_user: Built[SsmSessionUser]) -> None:
-    own = statements(session_user)["OwnSessionsOnly"]
-    assert own["actions"] == ["ssm:TerminateSession", "ssm:ResumeSession"]
+def test_user_may_end_resume_and_open_the_data_channel_of_only_the_sessions_it_started(
+    session_user: Built[SsmSessionUser],
+) -> None:
+    by_sid = statements(session_user)
     # `&{...}` is the policy document's spelling of the IAM variables `${aws:username}` and `${aws:userid}`.
-    assert own["resources"] == [
+    own_sessions = [
         f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:session/&{{aws:username}}-*",
         f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:session/&{{aws:userid}}-*",
     ]
+    own = by_sid["OwnSessionsOnly"]
+    assert (own["actions"], own["resources"]) == (["ssm:TerminateSession", "ssm:ResumeSession"], own_sessions)
+    channel = by_sid["OwnDataChannelsOnly"]
+    assert (channel["actions"], channel["resources"]) == (["ssmmessages:OpenDataChannel"], own_sessions)
 
 
 def test_permissions_reach_the_user_only_through_its_group_and_terraform_makes_no_key(

@@ -306,6 +306,8 @@ def test_fargate_alarms_watch_the_load_balancer_targets_service_and_certificate(
     assert (expiry["namespace"], expiry["metric_name"]) == ("AWS/CertificateManager", "DaysToExpiry")
     assert expiry["dimensions"] == {"CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc"}
     assert (expiry["comparison_operator"], expiry["threshold"], expiry["period"]) == ("LessThanThreshold", 14, 86400)
+    # ACM stops publishing once the certificate has expired: silence for two daily periods alarms.
+    assert (expiry["evaluation_periods"], expiry["treat_missing_data"]) == (2, "breaching")
 
 
 def test_fewer_running_tasks_than_desired_alarm_and_so_does_silence(fargate: Built[FargateApiAlarms]) -> None:
