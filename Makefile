@@ -11,6 +11,11 @@ export PIPENV_VERBOSITY := -1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CHECKPOINT_DISABLE := 1
+# One AWS provider download per machine and version: `make synth` recreates cdktf.out/, and with it
+# every stack's .terraform/, but this cache outlives it. An operator's own setting wins.
+export TF_PLUGIN_CACHE_DIR ?= $(HOME)/.terraform.d/plugin-cache
+# After a command that ran `terraform init`: take back the provider lock file it wrote or changed.
+COLLECT_LOCK = $(VENV)/bin/python -m tools.provider_lock collect cdktf.out
 
 PYTHON ?= python3.11
 PIPENV_VERSION := 2026.10.3
@@ -53,6 +58,7 @@ synth: $(APP_READY) $(NODE_READY) ## Write every stack to cdktf.out/ (replaced o
 	@rm -rf cdktf.out.partial
 	CDKTF_OUTDIR=cdktf.out.partial $(VENV)/bin/python main.py || { rm -rf cdktf.out.partial; exit 1; }
 	@rm -rf cdktf.out && mv cdktf.out.partial cdktf.out
+	@$(VENV)/bin/python -m tools.provider_lock install cdktf.out
 	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
 lint: $(APP_READY) ## ruff (lint + format check), mypy, and the GitHub workflows (actionlint, zizmor)
@@ -69,8 +75,8 @@ format: $(APP_READY) ## Apply ruff's fixes and formatting
 test: install lint ## Lint, then the whole test suite (one synthesis, checkov, CLI smoke test)
 	$(VENV)/bin/pytest
 
-rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (moto), then the runbook: make rehearse [ENVS="staging"]
-	$(VENV)/bin/python -m tools.rehearse $(ENVS)
+rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (moto), then the runbook: make rehearse [ENVS="staging"] [REHEARSE_FLAGS=--pinned-provider]
+	$(VENV)/bin/python -m tools.rehearse $(REHEARSE_FLAGS) $(ENVS)
 
 ROUNDS ?= 3
 FRESH_CLONE ?= 1
@@ -93,7 +99,8 @@ require-stack:
 # Each command works on what `make synth` just wrote (--skip-synth). One stack at a time, its
 # dependencies already deployed: cdktf's own check would insist they are part of the same run.
 plan: require-stack synth ## Review a stack's changes against AWS: make plan STACK=network-staging
-	$(CDKTF) diff --skip-synth $(STACK)
+	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"
+	$(CDKTF) diff --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); exit $$status
 
 require-stack-or-env:
 	@[ -n "$(STACK)$(ENV)" ] || { echo "STACK or ENV is required, e.g. make deploy STACK=api-staging or make deploy ENV=staging"; exit 2; }
@@ -102,16 +109,20 @@ deploy: require-stack-or-env synth ## Deploy (asks before applying): make deploy
 	@if [ -n "$(ENV)" ]; then \
 	  stacks=$$($(VENV)/bin/python -m tools.stacks cdktf.out "$(ENV)") || exit 2; \
 	else stacks="$(STACK)"; fi; \
+	mkdir -p "$(TF_PLUGIN_CACHE_DIR)"; \
 	for stack in $$stacks; do \
 	  echo "== $$stack"; \
-	  $(CDKTF) deploy --skip-synth --ignore-missing-stack-dependencies "$$stack" || exit 1; \
-	done
+	  $(CDKTF) deploy --skip-synth --ignore-missing-stack-dependencies "$$stack" || { $(COLLECT_LOCK); exit 1; }; \
+	done; \
+	$(COLLECT_LOCK)
 
 destroy: require-stack synth ## Destroy a stack (asks first; refuses while another stack reads it): make destroy STACK=maintenance-staging
-	$(CDKTF) destroy --skip-synth $(STACK)
+	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"
+	$(CDKTF) destroy --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); exit $$status
 
 output: require-stack synth ## Print a deployed stack's outputs: make output STACK=api-staging
-	$(CDKTF) output --skip-synth $(STACK)
+	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"
+	$(CDKTF) output --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); exit $$status
 
 clean: ## Remove generated output (not the installed tools)
 	rm -rf cdktf.out cdktf.out.partial .pytest_cache .mypy_cache .ruff_cache

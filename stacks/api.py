@@ -58,7 +58,7 @@ class ApiStack(LittilStack):
             "ecr", f"repository/{API_REPOSITORY}", region=shared.region, account=shared.account_id
         )
         self.refuse_placeholder_accounts([shared], why="the API pulls its image from the shared registry account")
-        secret_prefix = f"littil/backend/{env.name}"
+        self.secret_prefix = secret_prefix = f"littil/backend/{env.name}"
         # SSM parameters this stack writes (and a plan reads back) live under this path.
         self.parameter_path = f"/littil/{env.name}"
 
@@ -300,6 +300,7 @@ class ApiStack(LittilStack):
             runtime=runtime,
             api_domain=env.api_domain,
             certbot_email=ec2.certbot_email,
+            certificate_secret_name=f"{self.secret_prefix}/letsencrypt",
             database_security_group_id=database.database.security_group.id,
             instance_type=ec2.instance_type,
             root_volume_gb=ec2.root_volume_gb,

@@ -16,7 +16,8 @@ from config.model import AppConfig, WorkloadEnvironment
 from modules.api.runtime import HEALTH_CHECK_PATH
 from modules.observe.alarms import GIB, GUIDE, MIB
 from tests.test_ec2 import instance
-from tests.tf import Stack, body_of, boot_script, follow, heredoc, named, only, ref, resources, role_statements
+from tests.tf import Stack, body_of, boot_script, follow, named, only, ref, resources, role_statements
+from tools.instance_boot import heredoc
 
 ECS_API_ALARMS = {
     "api-load-balancer-5xx",
@@ -279,7 +280,7 @@ def test_the_certificate_days_script_publishes_what_is_left(
         "PATH": f"{stubs}:{os.environ['PATH']}",
         "STUB_DIR": str(stubs),
         "LITTIL_CONF_DIR": str(etc),
-        "LITTIL_LIVE_DIR": str(live),
+        "LITTIL_LETSENCRYPT_DIR": str(tmp_path),
     }
 
     # No certificate yet: nothing is published (the alarm's missing data is the signal).

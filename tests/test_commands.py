@@ -23,7 +23,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.test_ec2 import TF_INTERPOLATION
-from tests.tf import Stack, boot_script, heredoc
+from tests.tf import Stack, boot_script
+from tools.instance_boot import heredoc
 
 DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md", REPO / "docs" / "migration.md"]
 # What a pasted line leaves for the operator to fill in, and a value of the right shape for each.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from config.model import AppConfig
@@ -15,7 +16,6 @@ from tests.tf import (
     boot_script,
     follow,
     group_statements,
-    heredoc,
     named,
     only,
     policy_statements,
@@ -24,6 +24,7 @@ from tests.tf import (
     role_statements,
     subnet_tiers,
 )
+from tools.instance_boot import heredoc
 
 STACK = "api-production"
 TF_INTERPOLATION = re.compile(r"(?<!\$)\$\{(?:data\.|aws_)[^}]*\}")
@@ -118,7 +119,21 @@ def test_instance_role_pulls_exactly_the_api_image_reads_exactly_its_secrets_and
         p for p in resources(stack, "aws_iam_role_policy").values() if p["role"] == ref("aws_iam_role", role_id, "id")
     ]
     statements = {s["sid"]: s for s in policy_statements(stack, policy["policy"])}
-    assert set(statements) == {"RegistryLogin", "PullImage", "ReadSecrets", "ReadImageTag", "PublishCertificateDays"}
+    assert set(statements) == {
+        "RegistryLogin",
+        "PullImage",
+        "ReadSecrets",
+        "ReadImageTag",
+        "KeepCertificate",
+        "PublishCertificateDays",
+    }
+    # The certificate store is the environment's, next to its other secrets, and the one the instance names.
+    (store_id, store) = only(
+        {key: body for key, body in resources(stack, "aws_secretsmanager_secret").items() if "certificate" in key}
+    )
+    assert store["name"] == "littil/backend/production/letsencrypt"
+    assert statements["KeepCertificate"]["resources"] == [ref("aws_secretsmanager_secret", store_id, "arn")]
+    assert f"CERTIFICATE_SECRET={store['name']}" in heredoc(boot_script(stack), "/etc/littil/instance.conf", "CONF")
     assert statements["PullImage"]["resources"] == ["arn:aws:ecr:eu-west-1:680278545709:repository/littil-backend"]
     secret_lines = heredoc(boot_script(stack), "/etc/littil/api-secrets", "SECRETS").splitlines()
     assert sorted(statements["ReadSecrets"]["resources"]) == sorted({line.split()[1] for line in secret_lines})
@@ -246,3 +261,15 @@ def test_a_new_database_password_restarts_the_container_on_the_instance(stacks: 
         "arn:aws:ssm:eu-west-1::document/AWS-RunShellScript",
         f"arn:aws:ec2:eu-west-1:{account}:instance/{ref('aws_instance', instance_id, 'id')}",
     ]
+
+
+def test_the_cut_over_runbook_states_the_instances_certificate_timings(stacks: dict[str, Stack]) -> None:
+    script = boot_script(stacks[STACK])
+    certificate = heredoc(script, "/usr/local/bin/littil-certificate", "CERT")
+    unit = heredoc(script, "/etc/systemd/system/littil-certificate.service", "UNIT")
+    (poll,) = re.findall(r"LITTIL_DNS_POLL_SECONDS:-(\d+)", certificate)
+    (retry,) = re.findall(r"^RestartSec=(\d+)$", unit, re.M)
+    runbook = " ".join((Path(__file__).parents[1] / "docs" / "migration.md").read_text().split())
+    assert f"every {poll} s" in runbook
+    assert f"up to {poll} s until the instance's next look" in runbook
+    assert f"waits {int(retry) // 60} minutes before the next try" in runbook

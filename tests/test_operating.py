@@ -21,6 +21,10 @@ FAKE_TERRAFORM = """#!/bin/bash
 echo "$(basename "$PWD") $*" >> "$STUB_CALLS"
 case "$1" in
   version|-version|-v) echo '{"terraform_version":"1.11.4","platform":"linux_amd64"}'; exit 0 ;;
+  init)
+    echo "$TF_PLUGIN_CACHE_DIR" > "$STUB_CALLS.cache-dir"
+    cp "$PWD/.terraform.lock.hcl" "$STUB_CALLS.lock-seen" 2> /dev/null || true
+    [ -z "$STUB_LOCK" ] || echo "$STUB_LOCK" > .terraform.lock.hcl ;;
 esac
 echo "stub terraform: $*" >&2
 exit 1
@@ -44,7 +48,7 @@ def project(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return root
 
 
-def run(project: Path, command: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def run(project: Path, command: list[str], **stub: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """`command` in `project` with stub Terraform; returns the result and Terraform's calls (no version checks)."""
     calls = project / "terraform-calls"
     calls.unlink(missing_ok=True)
@@ -52,17 +56,20 @@ def run(project: Path, command: list[str]) -> tuple[subprocess.CompletedProcess[
         **os.environ,
         "PATH": f"{project / 'stub-bin'}:{os.environ['PATH']}",
         "STUB_CALLS": str(calls),
+        "HOME": str(project / "home"),
         "CI": "1",
         "PWD": str(project),  # .npmrc names the preload by ${PWD}
+        **stub,
     }
+    env.pop("TF_PLUGIN_CACHE_DIR", None)
     result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
     recorded = calls.read_text().splitlines() if calls.exists() else []
     return result, [call for call in recorded if " version" not in call and not call.endswith(" -v")]
 
 
-def make(project: Path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def make(project: Path, *arguments: str, **stub: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """`make -o synth ...`: synth is what this session already did."""
-    return run(project, ["make", "--no-print-directory", "-o", "synth", *arguments])
+    return run(project, ["make", "--no-print-directory", "-o", "synth", *arguments], **stub)
 
 
 def test_deploying_one_stack_whose_dependencies_are_deployed_gets_past_the_cli_dependency_check(
@@ -132,3 +139,32 @@ def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it
         f"{component}-production"
         for component in ("state", "alerts", "certificate", "network", "database", "api", "maintenance")
     }
+
+
+def test_terraform_gets_a_plugin_cache_outside_the_synthesized_folders_and_its_lock_file_comes_back(
+    project: Path,
+) -> None:
+    lock = project / "terraform.lock.hcl"
+    lock.unlink(missing_ok=True)
+    result, calls = make(project, "output", "STACK=database-staging", STUB_LOCK='provider "registry.terraform.io/x" {}')
+    assert calls[:1] == ["database-staging init"], result.stdout + result.stderr
+    # One cache per machine, outside cdktf.out/ (which every synth recreates), and it exists.
+    cache = Path((project / "terraform-calls.cache-dir").read_text().strip())
+    assert cache == project / "home" / ".terraform.d" / "plugin-cache"
+    assert cache.is_dir()
+    # The lock file the first init wrote is the repository's now, to be committed.
+    assert lock.read_text() == 'provider "registry.terraform.io/x" {}\n'
+    assert "terraform.lock.hcl updated from database-staging's terraform init: commit it." in result.stdout
+    # The next synthesis hands it to every stack's init.
+    subprocess.run(
+        [str(project / ".venv" / "bin" / "python"), "-m", "tools.provider_lock", "install", "cdktf.out"],
+        cwd=project,
+        check=True,
+    )
+    make(project, "output", "STACK=network-staging")
+    assert (project / "terraform-calls.lock-seen").read_text() == lock.read_text()
+    stacks = sorted((project / "cdktf.out" / "stacks").iterdir())
+    assert {stack.name: (stack / ".terraform.lock.hcl").read_text() for stack in stacks} == dict.fromkeys(
+        (stack.name for stack in stacks), lock.read_text()
+    )
+    assert "api-staging" in {stack.name for stack in stacks}

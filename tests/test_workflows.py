@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,11 @@ def test_every_action_is_pinned_by_commit_with_its_version_named() -> None:
 
 
 def test_workflows_grant_nothing_by_default_and_each_job_only_what_it_needs() -> None:
-    allowed = {"test": {"contents": "read"}, "plan": {"contents": "read", "id-token": "write"}}
+    allowed = {
+        "test": {"contents": "read"},
+        "rehearse": {"contents": "read"},
+        "plan": {"contents": "read", "id-token": "write"},
+    }
     for name, workflow in workflows().items():
         assert workflow["permissions"] == {}, name
         for job_name, job in workflow["jobs"].items():
@@ -61,6 +66,25 @@ def test_nothing_is_ever_applied_from_ci() -> None:
     (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
     (plan,) = [s["run"] for s in steps(ci, "plan") if "terraform plan" in s.get("run", "")]
     assert "terraform plan -lock=false" in plan
+
+
+def test_github_rehearses_with_the_pinned_provider_and_the_same_terraform_as_the_tests() -> None:
+    (ci,) = [w for w in workflows().values() if "rehearse" in w["jobs"]]
+    rehearse = steps(ci, "rehearse")
+    assert [s["run"] for s in rehearse if "run" in s] == ["make rehearse REHEARSE_FLAGS=--pinned-provider"]
+    terraform = [
+        s["with"]["terraform_version"]
+        for s in (*rehearse, *steps(ci, "test"))
+        if "setup-terraform" in s.get("uses", "")
+    ]
+    assert len(terraform) == 2
+    assert len(set(terraform)) == 1
+    # The flag reaches the rehearsal, which knows it.
+    assert "$(VENV)/bin/python -m tools.rehearse $(REHEARSE_FLAGS) $(ENVS)" in (REPO / "Makefile").read_text()
+    usage = subprocess.run(
+        [sys.executable, "-m", "tools.rehearse", "--help"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "--pinned-provider" in usage.stdout
 
 
 def test_ci_runs_the_readmes_test_command_with_the_readmes_versions() -> None:

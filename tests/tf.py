@@ -206,13 +206,6 @@ def boot_script(stack: Stack) -> str:
     return str(instance["user_data"]).replace("$${", "${").replace("%%{", "%{")
 
 
-def heredoc(script: str, target: str, marker: str) -> str:
-    """What a script's `cat > <target> <<MARKER` writes."""
-    match = re.search(rf"cat > {re.escape(target)} <<'?{marker}'?\n(.*?)\n{marker}\n", script, re.S)
-    assert match, target
-    return match.group(1)
-
-
 def state_bucket(stack: Stack) -> tuple[str, dict[str, Any]]:
     """(logical id, body) of a state-<env> stack's state bucket (the stack also holds its access-log bucket)."""
     return only(

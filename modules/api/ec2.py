@@ -28,7 +28,7 @@ from modules.access.aws_actions import (
     PUT_METRIC_DATA_ACTIONS,
 )
 from modules.access.iam import ServiceRole, allow, arn, condition
-from modules.access.secrets import SecretKey, secret_arns
+from modules.access.secrets import SecretKey, secret, secret_arns
 from modules.access.security_group import ANYWHERE_IPV4, allow_in, allow_out
 from modules.api.runtime import INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.observe.alarms import Metric
@@ -60,6 +60,7 @@ def render_boot_script(
     image_tag_parameter: str,
     api_domain: str,
     certbot_email: str,
+    certificate_secret: str,
     metric_namespace: str,
     metric_name: str,
 ) -> str:
@@ -78,6 +79,7 @@ def render_boot_script(
         "IMAGE_TAG_PARAMETER": image_tag_parameter,
         "API_DOMAIN": api_domain,
         "CERTBOT_EMAIL": certbot_email,
+        "CERTIFICATE_SECRET": certificate_secret,
         "METRIC_NAMESPACE": metric_namespace,
         "METRIC_NAME": metric_name,
     }
@@ -104,10 +106,15 @@ class Ec2Api(Construct):
       started, and its first boot downloads packages right away. The Elastic IP
       replaces that address once associated, so only one address is ever billed.
     - The first boot's downloads run in a unit that retries until they succeed.
+    - The Let's Encrypt account and current certificate are kept in the secret
+      `certificate_secret_name` (only this role reads or writes it): a new instance
+      restores them instead of asking Let's Encrypt again (5 certificates per name per
+      week), and asks only once DNS for `api_domain` answers with its own address.
     - Every hour the instance publishes its certificate's days to expiry as
       `certificate_metric` (the role may write that namespace only).
 
-    Exposes `instance`, `security_group`, `role`, `image_tag`, `certificate_metric`.
+    Exposes `instance`, `security_group`, `role`, `image_tag`, `certificate_store`,
+    `certificate_metric`.
     """
 
     def __init__(
@@ -128,6 +135,7 @@ class Ec2Api(Construct):
         runtime: ApiRuntime,
         api_domain: str,
         certbot_email: str,
+        certificate_secret_name: str,
         database_security_group_id: str,
         database_port: int = 3306,
         instance_type: str = "t3a.micro",
@@ -145,17 +153,28 @@ class Ec2Api(Construct):
             value=image_tag,
             description="Tag of littil-backend the API instance runs (read at every start)",
         )
+        self.certificate_store = secret(
+            self,
+            "certificate-store",
+            name=certificate_secret_name,
+            description=f"Let's Encrypt account and current certificate of {api_domain} (written by the instance)",
+        )
         self.role = ServiceRole(
             self,
             "role",
             name=name,
             service="ec2.amazonaws.com",
-            description="API instance: pull its image, read its secrets and tag, publish its metric, SSM sessions",
+            description="API instance: its image, secrets, tag and certificate store, its metric, SSM sessions",
             statements=[
                 allow(ECR_AUTHORIZATION_ACTIONS, ["*"], sid="RegistryLogin"),
                 allow(ECR_PULL_ACTIONS, [repository_arn], sid="PullImage"),
                 allow(["secretsmanager:GetSecretValue"], secret_arns(runtime.secrets), sid="ReadSecrets"),
                 allow(["ssm:GetParameter"], [self.image_tag.arn], sid="ReadImageTag"),
+                allow(
+                    ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                    [self.certificate_store.arn],
+                    sid="KeepCertificate",
+                ),
                 allow(
                     PUT_METRIC_DATA_ACTIONS,
                     ["*"],
@@ -246,6 +265,7 @@ class Ec2Api(Construct):
                 image_tag_parameter=image_tag_parameter_name,
                 api_domain=api_domain,
                 certbot_email=certbot_email,
+                certificate_secret=certificate_secret_name,
                 metric_namespace=CERTIFICATE_METRIC_NAMESPACE,
                 metric_name=CERTIFICATE_METRIC_NAME,
             ),

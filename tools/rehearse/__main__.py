@@ -1,4 +1,4 @@
-"""`python -m tools.rehearse [ENV ...] [--keep]`: see tools/rehearse/__init__.py.
+"""`python -m tools.rehearse [ENV ...] [--keep] [--pinned-provider]`: see tools/rehearse/__init__.py.
 
 Environments run side by side (each has its own emulator and waits mostly on the
 provider's polling); within one, everything runs in the README's order.
@@ -77,6 +77,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="make rehearse", description=__doc__)
     parser.add_argument("environments", nargs="*", help="workload environments (default: every one)")
     parser.add_argument("--keep", action="store_true", help="keep the workspace and logs (printed at the end)")
+    parser.add_argument(
+        "--pinned-provider",
+        action="store_true",
+        help="fail unless the AWS provider version the stacks pin can be used (no mirror fallback, no edits)",
+    )
     args = parser.parse_args(argv)
     lazy_provider.install()  # the rehearsal synthesizes in this process, several times
 
@@ -99,7 +104,9 @@ def main(argv: list[str]) -> int:
     say(f"rehearsal of {', '.join(names)} (and the shared account) in {root}")
     base = synthesize(config, root / "synth-pinned")
     pinned = pinned_version(base)
-    version, mirror, edits = choose_provider(pinned, root / "terraform", root / "plugin-cache")
+    version, mirror, edits = choose_provider(
+        pinned, root / "terraform", root / "plugin-cache", pinned_only=args.pinned_provider
+    )
     (root / "plugin-cache").mkdir(exist_ok=True)
     say(describe_provider(version, pinned, edits))
 
@@ -139,6 +146,13 @@ def main(argv: list[str]) -> int:
         emulators.stop()
 
     wall = time.monotonic() - started
+    inits = rehearsal.provider_inits
+    say(
+        f"AWS provider: installed once into the plugin cache; stack inits linked it {inits['cache']} times"
+        f" and installed it {inits['installed']} times"
+    )
+    if inits["installed"]:
+        failures.append(f"{inits['installed']} stack init(s) installed the AWS provider instead of using the cache")
     for line in rehearsal.converged:
         say(f"converged after one more apply (GAPS.md): {line}")
     TIMINGS_FILE.parent.mkdir(exist_ok=True)

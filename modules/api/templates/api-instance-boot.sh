@@ -5,8 +5,10 @@
 # repeat, and is retried every 30 s until it succeeds, so a failed first boot heals itself
 # instead of leaving a half-set-up instance. Once set up, systemd runs:
 #   littil-api.service          the API container on 127.0.0.1:8080 (secrets fetched at each start)
-#   littil-certificate.service  obtains the Let's Encrypt certificate (retries until DNS points here), starts nginx
-#   certbot-renew.timer         renews twice a day; nginx is stopped only around an actual renewal
+#   littil-certificate.service  restores the environment's stored certificate, or obtains one from Let's Encrypt
+#                               once DNS points here; then starts nginx
+#   certbot-renew.timer         renews twice a day; nginx is stopped only around an actual renewal, and every
+#                               new certificate is stored again (certbot's deploy hook)
 #   littil-certificate-days.timer  publishes the certificate's days to expiry every hour (an alarm reads it)
 set -euo pipefail
 
@@ -28,6 +30,7 @@ API_DOMAIN=@@API_DOMAIN@@
 CERTBOT_EMAIL=@@CERTBOT_EMAIL@@
 METRIC_NAMESPACE=@@METRIC_NAMESPACE@@
 METRIC_NAME=@@METRIC_NAME@@
+CERTIFICATE_SECRET=@@CERTIFICATE_SECRET@@
 CONF
 
 cat > /usr/local/bin/littil-api-start <<'START'
@@ -58,14 +61,81 @@ exec docker run --rm --name littil-api --env-file "$conf/api.env" "${env_args[@]
 START
 chmod 0750 /usr/local/bin/littil-api-start
 
+cat > /usr/local/bin/littil-certificate-store <<'STORE'
+#!/bin/bash
+# The Let's Encrypt account and current certificate live in the environment's secret as well, so a
+# replaced instance reuses them: Let's Encrypt issues 5 certificates per name per week.
+#   restore  unpack the stored copy into /etc/letsencrypt (nothing stored yet: nothing to do)
+#   save     store the account, renewal settings and the current certificate files
+#            (certbot's deploy hook: after every issuance and renewal)
+set -euo pipefail
+conf=${LITTIL_CONF_DIR:-/etc/littil}
+. "$conf/instance.conf"
+export AWS_REGION
+letsencrypt=${LITTIL_LETSENCRYPT_DIR:-/etc/letsencrypt}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+case "${1:-}" in
+  restore)
+    if ! aws secretsmanager get-secret-value --secret-id "$CERTIFICATE_SECRET" \
+        --query SecretBinary --output text > "$work/stored" 2> "$work/error"; then
+      if grep -q ResourceNotFoundException "$work/error"; then
+        echo "no stored certificate yet" >&2
+        exit 0
+      fi
+      cat "$work/error" >&2
+      exit 1
+    fi
+    install -d -m 0700 "$letsencrypt"
+    base64 -d "$work/stored" | tar -xz -C "$letsencrypt"
+    echo "restored the stored certificate for $API_DOMAIN" >&2
+    ;;
+  save)
+    cd "$letsencrypt"
+    # Only the files the live links point at: the archive's older versions would outgrow the secret.
+    files=(accounts "renewal/$API_DOMAIN.conf" "live/$API_DOMAIN")
+    for link in "live/$API_DOMAIN"/*.pem; do
+      files+=("$(realpath --relative-to=. "$link")")
+    done
+    tar -czf "$work/letsencrypt.tar.gz" "${files[@]}"
+    aws secretsmanager put-secret-value --secret-id "$CERTIFICATE_SECRET" \
+      --secret-binary "fileb://$work/letsencrypt.tar.gz" --output text --query VersionId > /dev/null
+    echo "stored the certificate for $API_DOMAIN" >&2
+    ;;
+  *)
+    echo "usage: littil-certificate-store restore|save" >&2
+    exit 2
+    ;;
+esac
+STORE
+chmod 0750 /usr/local/bin/littil-certificate-store
+
 cat > /usr/local/bin/littil-certificate <<'CERT'
 #!/bin/bash
-# Obtain the certificate once (port 80 must be free: nginx is stopped), then run nginx.
+# The certificate nginx serves: the environment's stored one if there is one, else a new one from
+# Let's Encrypt, asked for only once DNS for the API host answers with this instance's public
+# address (earlier, validation fails, and Let's Encrypt allows 5 failures per name per hour).
+# Port 80 must be free for certbot: nginx is stopped while it runs. Then nginx.
 set -euo pipefail
-. /etc/littil/instance.conf
-if [ ! -s "/etc/letsencrypt/live/$API_DOMAIN/fullchain.pem" ]; then
+conf=${LITTIL_CONF_DIR:-/etc/littil}
+. "$conf/instance.conf"
+live=${LITTIL_LETSENCRYPT_DIR:-/etc/letsencrypt}/live/$API_DOMAIN/fullchain.pem
+[ -s "$live" ] || littil-certificate-store restore
+if [ ! -s "$live" ]; then
+  metadata=http://169.254.169.254/latest
+  while :; do
+    token=$(curl -fsS -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" "$metadata/api/token")
+    address=$(curl -fsS -H "X-aws-ec2-metadata-token: $token" "$metadata/meta-data/public-ipv4")
+    resolved=$(getent ahostsv4 "$API_DOMAIN" | awk '{print $1}' | sort -u || true)
+    if grep -qxF "$address" <<<"$resolved"; then
+      break
+    fi
+    echo "$API_DOMAIN resolves to ${resolved:-nothing}, not to this instance ($address): asking again in 30 s" >&2
+    sleep "${LITTIL_DNS_POLL_SECONDS:-30}"
+  done
   systemctl stop nginx || true
-  certbot certonly --standalone --non-interactive --agree-tos --no-eff-email -m "$CERTBOT_EMAIL" -d "$API_DOMAIN"
+  certbot certonly --standalone --non-interactive --agree-tos --no-eff-email -m "$CERTBOT_EMAIL" -d "$API_DOMAIN" \
+    --deploy-hook "littil-certificate-store save"
 fi
 systemctl enable --now nginx
 systemctl reload nginx
@@ -79,7 +149,7 @@ cat > /usr/local/bin/littil-certificate-days <<'DAYS'
 set -euo pipefail
 conf=${LITTIL_CONF_DIR:-/etc/littil}
 . "$conf/instance.conf"
-certificate=${LITTIL_LIVE_DIR:-/etc/letsencrypt/live}/$API_DOMAIN/fullchain.pem
+certificate=${LITTIL_LETSENCRYPT_DIR:-/etc/letsencrypt}/live/$API_DOMAIN/fullchain.pem
 if [ ! -s "$certificate" ]; then
   echo "no certificate at $certificate yet: nothing published" >&2
   exit 0
@@ -149,9 +219,12 @@ Wants=network-online.target
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/local/bin/littil-certificate
-# Until DNS for the API host points at this instance's Elastic IP, validation fails: try again.
+# The script itself waits for DNS; a failed issuance is tried again after 15 minutes, which keeps
+# below Let's Encrypt's 5 failed validations per name per hour.
 Restart=on-failure
-RestartSec=120
+RestartSec=900
+# Waiting for DNS may take as long as the cut-over does.
+TimeoutStartSec=infinity
 
 [Install]
 WantedBy=multi-user.target

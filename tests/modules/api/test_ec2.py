@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from modules.api.ec2 import (
 from modules.api.runtime import api_runtime
 from modules.observe.alarms import Metric
 from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_data_source, has_no_resource, has_resource
-from tests.tf import boot_script, heredoc, only, policy_statements, ref, resources, role_statements
+from tests.tf import boot_script, only, policy_statements, ref, resources, role_statements
+from tools.instance_boot import boot_certificate, heredoc
 
 NAME = "LITTIL-NL-test-littil-api"
 REGISTRY = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
@@ -32,6 +34,7 @@ REPOSITORY_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{REPOSITORY}"
 TAG_PARAMETER = "/littil/test/api/image-tag"
 API_DOMAIN = "api.test.littil.org"
 CERTBOT_EMAIL = "info@littil.org"
+CERTIFICATE_SECRET = "littil/backend/test/letsencrypt"
 DATABASE_GROUP = "sg-0database0000000"
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
 SSH_NETWORKS = ("203.0.113.7/32", "198.51.100.0/24")
@@ -79,6 +82,7 @@ def ec2_api(**options: Any) -> Built[Ec2Api]:
             runtime=RUNTIME,
             api_domain=API_DOMAIN,
             certbot_email=CERTBOT_EMAIL,
+            certificate_secret_name=CERTIFICATE_SECRET,
             database_security_group_id=DATABASE_GROUP,
             **options,
         )
@@ -93,6 +97,7 @@ SCRIPT_SETTINGS = {
     "image_tag_parameter": TAG_PARAMETER,
     "api_domain": API_DOMAIN,
     "certbot_email": CERTBOT_EMAIL,
+    "certificate_secret": CERTIFICATE_SECRET,
     "metric_namespace": CERTIFICATE_METRIC_NAMESPACE,
     "metric_name": CERTIFICATE_METRIC_NAME,
 }
@@ -260,7 +265,14 @@ def test_role_pulls_exactly_the_repository_reads_exactly_the_runtime_secrets_and
     plain: Built[Ec2Api],
 ) -> None:
     statements = {statement["sid"]: statement for statement in role_statements(plain.stack, NAME)}
-    assert set(statements) == {"RegistryLogin", "PullImage", "ReadSecrets", "ReadImageTag", "PublishCertificateDays"}
+    assert set(statements) == {
+        "RegistryLogin",
+        "PullImage",
+        "ReadSecrets",
+        "ReadImageTag",
+        "KeepCertificate",  # its own test below
+        "PublishCertificateDays",
+    }
     assert (statements["RegistryLogin"]["actions"], statements["RegistryLogin"]["resources"]) == (
         ["ecr:GetAuthorizationToken"],
         ["*"],
@@ -346,6 +358,7 @@ def test_boot_script_writes_the_settings_the_secret_references_and_the_instance_
         "IMAGE_TAG_PARAMETER": TAG_PARAMETER,
         "API_DOMAIN": API_DOMAIN,
         "CERTBOT_EMAIL": CERTBOT_EMAIL,
+        "CERTIFICATE_SECRET": CERTIFICATE_SECRET,
         "METRIC_NAMESPACE": CERTIFICATE_METRIC_NAMESPACE,
         "METRIC_NAME": CERTIFICATE_METRIC_NAME,
     }
@@ -390,7 +403,10 @@ def test_certificate_is_obtained_with_port_80_free_and_renewed_around_a_stopped_
     assert f'{certbot} -m "$CERTBOT_EMAIL" -d "$API_DOMAIN"' in certificate
     assert certificate.index("systemctl stop nginx") < certificate.index("certbot certonly")
     unit = heredoc(script, "/etc/systemd/system/littil-certificate.service", "UNIT")
-    assert "Restart=on-failure" in unit  # until DNS points here
+    # A failed issuance is tried again 4 times an hour at most: Let's Encrypt allows 5 failures per name per hour.
+    assert "Restart=on-failure" in unit
+    assert "RestartSec=900" in unit
+    assert "TimeoutStartSec=infinity" in unit  # waiting for DNS may take as long as a cut-over
     renew = heredoc(script, "/etc/systemd/system/certbot-renew.service", "UNIT")
     assert '--pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"' in renew
     setup = heredoc(script, "/usr/local/sbin/littil-setup", "SETUP")
@@ -487,3 +503,136 @@ def test_start_script_passes_secrets_by_environment_never_by_argument_or_file(
     reads = [call for call in calls if call.startswith("aws secretsmanager")]
     assert sorted(read.split()[4] for read in reads) == sorted(documents)
     assert calls.index("docker pull") < calls.index("docker run")
+
+
+FAKE_SECRETS_MANAGER = """#!/bin/bash
+# One secret, kept in a file: what get-secret-value --query SecretBinary prints, and put-secret-value.
+echo "aws $*" >> "$SANDBOX/aws-calls"
+if [ "$1 $3 $4" != "secretsmanager --secret-id $STUB_SECRET_ID" ]; then
+  echo "An error occurred (AccessDeniedException) when calling the $2 operation" >&2
+  exit 254
+fi
+case "$2" in
+  get-secret-value)
+    if [ ! -s "$STUB_STORE" ]; then
+      echo "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation:" \\
+        "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" >&2
+      exit 254
+    fi
+    base64 -w 0 "$STUB_STORE"; echo ;;
+  put-secret-value) cp "${6#fileb://}" "$STUB_STORE" ;;
+  *) exit 99 ;;
+esac
+"""
+
+
+@pytest.fixture
+def secrets_manager(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A directory with the fake `aws`, and the environment that points it at one stored secret."""
+    bin_dir = tmp_path / "aws"
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_SECRETS_MANAGER)
+    (bin_dir / "aws").chmod(0o755)
+    return bin_dir, {"STUB_STORE": str(tmp_path / "stored.tar.gz"), "STUB_SECRET_ID": CERTIFICATE_SECRET}
+
+
+INSTANCE_IP, OLD_IP = "198.51.100.10", "203.0.113.99"
+
+
+def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_stores_what_it_got(
+    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+) -> None:
+    aws, environment = secrets_manager
+    # DNS first answers nothing, then the old address, then this instance's.
+    boot = boot_certificate(
+        boot_script(plain.stack),
+        tmp_path / "instance",
+        aws_path=aws,
+        public_ip=INSTANCE_IP,
+        dns_answers=["", OLD_IP, INSTANCE_IP],
+        environment=environment,
+    )
+    assert boot.returncode == 0, boot.log
+    assert f"resolves to nothing, not to this instance ({INSTANCE_IP})" in boot.log
+    assert f"resolves to {OLD_IP}, not to this instance ({INSTANCE_IP})" in boot.log
+    certbot = [call for call in boot.calls if call.startswith("certbot ")]
+    assert certbot == [
+        "certbot certonly --standalone --non-interactive --agree-tos --no-eff-email"
+        f" -m {CERTBOT_EMAIL} -d {API_DOMAIN} --deploy-hook littil-certificate-store save"
+    ]
+    assert boot.calls.index("systemctl stop nginx") < boot.calls.index(certbot[0])  # port 80 free
+    assert boot.calls[-2:] == ["systemctl enable --now nginx", "systemctl reload nginx"]
+    # The deploy hook stored the account, the renewal settings and the live certificate, nothing older.
+    with tarfile.open(environment["STUB_STORE"]) as stored:
+        names = set(stored.getnames())
+    assert names >= {
+        "accounts/acme-v02.api.letsencrypt.org/directory/0123456789abcdef/private_key.json",
+        f"renewal/{API_DOMAIN}.conf",
+        f"live/{API_DOMAIN}/fullchain.pem",
+        f"live/{API_DOMAIN}/privkey.pem",
+        f"archive/{API_DOMAIN}/fullchain1.pem",
+        f"archive/{API_DOMAIN}/privkey1.pem",
+    }
+    aws_calls = (tmp_path / "instance" / "aws-calls").read_text().splitlines()
+    assert [call.split()[:4] for call in aws_calls] == [
+        ["aws", "secretsmanager", "get-secret-value", "--secret-id"],
+        ["aws", "secretsmanager", "put-secret-value", "--secret-id"],
+    ]
+
+
+def test_a_replaced_instance_serves_the_stored_certificate_without_asking_lets_encrypt(
+    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+) -> None:
+    aws, environment = secrets_manager
+    script = boot_script(plain.stack)
+    first = boot_certificate(
+        script, tmp_path / "first", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
+        environment=environment,
+    )  # fmt: skip
+    assert first.returncode == 0, first.log
+    # A new instance: an empty disk, DNS still on the old address (a replacement must not wait for it).
+    second = boot_certificate(
+        script, tmp_path / "second", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[OLD_IP],
+        environment=environment,
+    )  # fmt: skip
+    assert second.returncode == 0, second.log
+    assert not second.asked_lets_encrypt
+    assert second.fingerprint == first.fingerprint
+    assert second.calls == ["systemctl enable --now nginx", "systemctl reload nginx"]
+    # certbot renews the restored lineage with the same deploy hook: every renewal is stored again.
+    renewal = (tmp_path / "second" / "letsencrypt" / "renewal" / f"{API_DOMAIN}.conf").read_text()
+    assert renewal == "renew_hook = littil-certificate-store save\n"
+
+
+def test_a_store_that_cannot_be_read_fails_the_start_instead_of_asking_lets_encrypt(
+    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+) -> None:
+    aws, environment = secrets_manager
+    # Any other error than "no value yet" (here: the wrong secret) must not look like an empty store.
+    boot = boot_certificate(
+        boot_script(plain.stack), tmp_path / "instance", aws_path=aws, public_ip=INSTANCE_IP,
+        dns_answers=[INSTANCE_IP], environment={**environment, "STUB_SECRET_ID": "another/secret"},
+    )  # fmt: skip
+    assert boot.returncode != 0
+    assert not boot.asked_lets_encrypt
+    assert boot.fingerprint is None
+
+
+def test_only_the_instance_role_reads_and_writes_the_certificate_store(plain: Built[Ec2Api]) -> None:
+    (store_id, store) = only(resources(plain.stack, "aws_secretsmanager_secret"))
+    assert store["name"] == CERTIFICATE_SECRET
+    assert store["recovery_window_in_days"] == 7
+    store_arn = ref("aws_secretsmanager_secret", store_id, "arn")
+    grants = [statement for statement in role_statements(plain.stack, NAME) if store_arn in statement["resources"]]
+    assert grants == [
+        {
+            "sid": "KeepCertificate",
+            "effect": "Allow",
+            "actions": ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+            "resources": [store_arn],
+        }
+    ]
+    # The instance names the store; nothing else of the role may write a secret.
+    assert instance_conf(boot_script(plain.stack))["CERTIFICATE_SECRET"] == CERTIFICATE_SECRET
+    writers = [s for s in role_statements(plain.stack, NAME) if "secretsmanager:PutSecretValue" in s["actions"]]
+    assert writers == grants
