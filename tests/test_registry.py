@@ -66,8 +66,10 @@ def filled_in_registry(config: AppConfig) -> Stack:
     from cdktf import Testing
 
     from stacks.registry import RegistryStack
+    from tests.modules.alone import scratch_app
 
-    return dict(json.loads(Testing.synth(RegistryStack(Testing.app(), env=config.shared, pull_account_ids=FILLED_IN))))
+    with scratch_app() as app:
+        return dict(json.loads(Testing.synth(RegistryStack(app, env=config.shared, pull_account_ids=FILLED_IN))))
 
 
 @pytest.mark.parametrize("repo_name", REPOSITORIES.values())
@@ -234,13 +236,15 @@ def test_without_mutable_tags_every_tag_is_immutable_and_an_existing_oidc_provid
     from cdktf import Testing
 
     from stacks.registry import RegistryStack
+    from tests.modules.alone import scratch_app
 
     shared = dataclasses.replace(
         config.shared,
         registry=dataclasses.replace(config.shared.registry, api_mutable_tags=()),
         github=dataclasses.replace(config.shared.github, create_oidc_provider=False),
     )
-    stack = json.loads(Testing.synth(RegistryStack(Testing.app(), env=shared, pull_account_ids=FILLED_IN)))
+    with scratch_app() as app:
+        stack = json.loads(Testing.synth(RegistryStack(app, env=shared, pull_account_ids=FILLED_IN)))
     _, api = repository(stack, "littil-backend")
     assert api["image_tag_mutability"] == "IMMUTABLE"
     assert "image_tag_mutability_exclusion_filter" not in api

@@ -144,10 +144,12 @@ def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -
     from cdktf import Testing
 
     from stacks.state import StateStack
+    from tests.modules.alone import scratch_app
 
     staging = config.workload("staging")
     migrated = dataclasses.replace(staging, state=dataclasses.replace(staging.state, store_own_state_in_bucket=True))
-    stack = json.loads(Testing.synth(StateStack(Testing.app(), env=migrated)))
+    with scratch_app() as app:
+        stack = json.loads(Testing.synth(StateStack(app, env=migrated)))
     bucket = state_bucket(stack)[1]["bucket"]
     assert stack["terraform"]["backend"]["s3"]["bucket"] == bucket
     assert stack["terraform"]["backend"]["s3"]["key"] == "littil/staging/state.tfstate"

@@ -263,3 +263,25 @@ def test_readme_names_each_environments_plan_role_variable() -> None:
     readme = (REPO / "README.md").read_text()
     for env in load_config(REPO / "envs").environments:  # the shipped ones (an added environment follows the pattern)
         assert f"`{plan_role_variable(env.name)}`" in readme, env.name
+
+
+def test_dependabot_watches_every_lock_file_in_one_monthly_pull_request() -> None:
+    config = yaml.safe_load((REPO / ".github" / "dependabot.yml").read_text())
+    (group,) = config["multi-ecosystem-groups"]
+    assert config["multi-ecosystem-groups"][group]["schedule"] == {"interval": "monthly"}
+    watched = set()
+    for update in config["updates"]:
+        assert update["multi-ecosystem-group"] == group
+        assert update["patterns"] == ["*"]
+        assert update["cooldown"]["default-days"] >= 7
+        for directory in update.get("directories", [update.get("directory")]):
+            watched.add((update["package-ecosystem"], directory.strip("/")))
+    ecosystem = {"Pipfile.lock": "pip", "package-lock.json": "npm"}
+    locks = {
+        (ecosystem[path.name], str(path.parent.relative_to(REPO)).replace(".", ""))
+        for name in ecosystem
+        for path in REPO.glob(f"**/{name}")
+        if not {"node_modules", ".venv", ".tools"} & set(path.relative_to(REPO).parts)
+    }
+    assert locks == {("pip", ""), ("pip", "tools/checkov"), ("npm", "")}
+    assert watched == locks | {("github-actions", "")}

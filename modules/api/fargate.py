@@ -30,7 +30,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 class FargateApi(Construct):
     """Cluster, task definition, service, ALB and their roles and security groups.
 
-    - Cluster with Container Insights; ECS Exec sessions are logged to their own log group.
+    - Cluster with Container Insights; ECS Exec sessions are logged to their own log group (for
+      containers that have `script` and `cat`: the maintenance image does, the API image lacks `script`).
     - One container `web` on 8080, awslogs into `log_group`, settings from `runtime`
       (plain `environment`, secrets only as ECS `secrets`).
     - ALB: HTTPS on 443 with `certificate_arn` and a TLS 1.2+ policy, 80 redirects

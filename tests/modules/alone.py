@@ -11,12 +11,14 @@ installs the lazy loader first), so a construct test costs one small synthesis.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from cdktf import TerraformStack, Testing
+from cdktf import App, TerraformStack, Testing
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from tests.tf import Stack, named, ref
@@ -35,12 +37,20 @@ class Built(Generic[T]):
     stack: Stack  # the same JSON as a dict, for references and the helpers in tests/tf.py
 
 
+@contextlib.contextmanager
+def scratch_app() -> Iterator[App]:
+    """`Testing.app()` whose output folder goes away afterwards (by default CDKTF leaves one per app in /tmp)."""
+    with tempfile.TemporaryDirectory(prefix="littil-test-app-") as outdir:
+        yield Testing.app(outdir=outdir)
+
+
 def build(make: Callable[[TerraformStack], T], *, region: str = REGION) -> Built[T]:
     """`make(stack)` in a fresh test app whose only other content is a stub AWS provider."""
-    stack = TerraformStack(Testing.app(), "construct-under-test")
-    AwsProvider(stack, "aws", region=region, allowed_account_ids=[ACCOUNT_ID])
-    construct = make(stack)
-    synthesized = Testing.synth(stack)
+    with scratch_app() as app:
+        stack = TerraformStack(app, "construct-under-test")
+        AwsProvider(stack, "aws", region=region, allowed_account_ids=[ACCOUNT_ID])
+        construct = make(stack)
+        synthesized = Testing.synth(stack)
     return Built(construct, synthesized, json.loads(synthesized))
 
 

@@ -71,13 +71,12 @@ cat > /usr/local/bin/littil-certificate-store <<'STORE'
 set -euo pipefail
 conf=${LITTIL_CONF_DIR:-/etc/littil}
 . "$conf/instance.conf"
-export AWS_REGION
 letsencrypt=${LITTIL_LETSENCRYPT_DIR:-/etc/letsencrypt}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 case "${1:-}" in
   restore)
-    if ! aws secretsmanager get-secret-value --secret-id "$CERTIFICATE_SECRET" \
+    if ! aws secretsmanager get-secret-value --secret-id "$CERTIFICATE_SECRET" --region "$AWS_REGION" \
         --query SecretBinary --output text > "$work/stored" 2> "$work/error"; then
       if grep -q ResourceNotFoundException "$work/error"; then
         echo "no stored certificate yet" >&2
@@ -99,7 +98,7 @@ case "${1:-}" in
     done
     tar -czf "$work/letsencrypt.tar.gz" "${files[@]}"
     aws secretsmanager put-secret-value --secret-id "$CERTIFICATE_SECRET" \
-      --secret-binary "fileb://$work/letsencrypt.tar.gz" --output text --query VersionId > /dev/null
+      --secret-binary "fileb://$work/letsencrypt.tar.gz" --region "$AWS_REGION" --query VersionId --output text > /dev/null
     echo "stored the certificate for $API_DOMAIN" >&2
     ;;
   *)
@@ -230,13 +229,14 @@ TimeoutStartSec=infinity
 WantedBy=multi-user.target
 UNIT
 
+# These two replace the certbot package's units of the same names: --standalone needs port 80.
 cat > /etc/systemd/system/certbot-renew.service <<'UNIT'
 [Unit]
 Description=Renew the LITTIL API certificate (nginx is stopped only while a renewal runs)
 
 [Service]
 Type=oneshot
-ExecStart=/usr/local/bin/certbot renew --quiet --standalone --pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"
+ExecStart=/usr/bin/certbot renew --quiet --standalone --pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"
 UNIT
 
 cat > /etc/systemd/system/certbot-renew.timer <<'UNIT'
@@ -280,13 +280,9 @@ cat > /usr/local/sbin/littil-setup <<'SETUP'
 #!/bin/bash
 # The part of the first boot that needs the network. Every step may run again after a failure.
 set -euo pipefail
-dnf install -y docker nginx jq openssl python3 python3-pip
-# certbot from PyPI in its own virtualenv (certbot's documented pip install; AL2023 has no certbot
-# package), linked into /usr/bin as well: sudo's PATH does not include /usr/local/bin.
-[ -x /opt/certbot/bin/pip ] || python3 -m venv /opt/certbot
-/opt/certbot/bin/pip install --quiet --upgrade pip certbot
-ln -sf /opt/certbot/bin/certbot /usr/local/bin/certbot
-ln -sf /opt/certbot/bin/certbot /usr/bin/certbot
+# certbot from Amazon Linux's own repository: updated with the system (dnf), not pinned to what an
+# old Python can still install from PyPI.
+dnf install -y docker nginx jq openssl certbot
 systemctl daemon-reload
 systemctl enable --now docker.service
 systemctl enable --now littil-api.service certbot-renew.timer littil-certificate-days.timer

@@ -419,7 +419,7 @@ def test_a_failed_first_boot_retries_until_the_instance_is_set_up(plain: Built[E
     unit = heredoc(script, "/etc/systemd/system/littil-setup.service", "UNIT")
     # Everything that needs the network is in the retried unit, nothing of it in the user data itself.
     outside = script.replace(setup, "")
-    for download in ("dnf install", "pip install", "systemctl enable --now littil-api"):
+    for download in ("dnf install", "systemctl enable --now littil-api"):
         assert download in setup
         assert download not in outside
     assert "After=network-online.target" in unit
@@ -429,10 +429,10 @@ def test_a_failed_first_boot_retries_until_the_instance_is_set_up(plain: Built[E
     assert "ConditionPathExists=!/var/lib/littil/setup-done" in unit
     assert setup.rstrip().endswith("touch /var/lib/littil/setup-done")  # only a complete run counts
     assert script.rstrip().endswith("systemctl start --no-block littil-setup.service")
-    # Repeatable: the certbot virtualenv is created once, links are forced.
-    assert "[ -x /opt/certbot/bin/pip ] || python3 -m venv /opt/certbot" in setup
-    # certbot is on sudo's PATH (secure_path has /usr/bin, not /usr/local/bin).
-    assert "ln -sf /opt/certbot/bin/certbot /usr/bin/certbot" in setup
+    # certbot from Amazon Linux's repository, in /usr/bin (on sudo's PATH), where the renewal runs it.
+    assert "dnf install -y docker nginx jq openssl certbot\n" in setup
+    renew = heredoc(script, "/etc/systemd/system/certbot-renew.service", "UNIT")
+    assert "ExecStart=/usr/bin/certbot renew --quiet --standalone" in renew
 
 
 FAKE_AWS = """#!/bin/bash
@@ -574,6 +574,7 @@ def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_store
         f"archive/{API_DOMAIN}/privkey1.pem",
     }
     aws_calls = (tmp_path / "instance" / "aws-calls").read_text().splitlines()
+    assert all(f"--region {REGION}" in call for call in aws_calls)  # AWS CLI v1 and v2 alike
     assert [call.split()[:4] for call in aws_calls] == [
         ["aws", "secretsmanager", "get-secret-value", "--secret-id"],
         ["aws", "secretsmanager", "put-secret-value", "--secret-id"],
