@@ -28,7 +28,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy output clean
+.PHONY: help install synth test test-fast rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,11 @@ format: $(APP_READY) ## Apply ruff's fixes and formatting
 
 test: install lint ## Lint, then the whole test suite (one synthesis, checkov, CLI smoke test)
 	$(VENV)/bin/pytest
+
+# The inner loop: construct tests, config validation and the change report; no lint, no CLI or checkov runs.
+FAST_TESTS := tests/modules tests/test_config.py tests/test_review.py
+test-fast: $(APP_READY) ## The inner loop (constructs, config, review) in seconds; make test stays the gate
+	$(VENV)/bin/pytest -q $(FAST_TESTS)
 
 rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (moto), then the runbook: make rehearse [ENVS="staging"] [REHEARSE_FLAGS=--pinned-provider]
 	$(VENV)/bin/python -m tools.rehearse $(REHEARSE_FLAGS) $(ENVS)

@@ -2,8 +2,8 @@
 
 The suite runs again against a copy of envs/ with one more environment, written the README's
 way, and a picture redrawn for it: a test that hard-codes the environments, their stacks or
-their counts fails here. What cannot depend on the environments is left out (UNRELATED, each
-with its reason).
+their counts fails here. What cannot depend on the environments is marked
+`same_for_any_environments` (each with its reason) and left out.
 
 That run takes about as long as the outer suite, so tests/conftest.py starts it in the
 background at collection (`start`) and the test below, run last, only waits and reads.
@@ -21,29 +21,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import REPO, envs_with_added, stop_process_group
+import pytest
 
-# What the inner run leaves out, each for the reason given.
-UNRELATED = [
-    # Not about environments: the Markdown docs' commands, this test itself, and the construct tests (each
-    # builds its construct from its own inputs, never from envs/: tests/modules/alone.py).
-    "tests/test_commands.py::test_every_aws_command_in_the_docs_is_one_the_aws_cli_accepts",
-    "tests/test_adding_an_environment.py",
-    "tests/modules",
-    # The real CLI's run of main.py (its listing, and the eager-import reference): the outer session
-    # has one, and the inner run starts from `python main.py` on the added environment itself.
-    "tests/test_cli.py",
-    "tests/test_lazy_provider.py::test_the_app_synthesizes_byte_identically_without_the_eager_imports",
-    # Checkov: the outer scan already covers a README-written new environment's stacks (checkov_findings),
-    # which is what catches an allow-list entry written per environment.
-    "tests/test_checkov.py",
-    # The Makefile driving the real CLI for named stacks (api-staging, ENV=staging): the same commands on the
-    # same stacks whichever environments exist besides.
-    "tests/test_operating.py::test_deploying_one_stack_whose_dependencies_are_deployed_gets_past_the_cli_dependency_check",
-    "tests/test_operating.py::test_the_cli_alone_would_have_refused_it",
-    "tests/test_operating.py::test_output_of_one_stack_goes_to_terraform_for_that_stack",
-    "tests/test_operating.py::test_deploying_an_environment_starts_with_its_state_bucket",
-]
+from tests.conftest import ENVS_DIR, REPO, envs_with_added, stop_process_group
+
+# This test itself.
+pytestmark = pytest.mark.same_for_any_environments
 
 
 @dataclass(frozen=True)
@@ -79,8 +62,18 @@ def stop() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+# The environment the inner run adds: the README's example, unless the repository already has it; its
+# account a placeholder (like the README's) that no environment uses yet.
+ADDED = next(name for name in ("acceptance", "qa", "demo") if not (ENVS_DIR / f"{name}.hcl").exists())
+ADDED_ACCOUNT = next(
+    digit * 12
+    for digit in "3456789"
+    if not any(digit * 12 in path.read_text() for path in ENVS_DIR.glob("*.hcl"))
+)
+
+
 def readme_steps(scratch: Path) -> Steps:
-    envs = envs_with_added(scratch, "acceptance", "333333333333")
+    envs = envs_with_added(scratch, ADDED, ADDED_ACCOUNT)
     env = {
         **os.environ,
         "LITTIL_ENVS_DIR": str(envs),
@@ -88,12 +81,11 @@ def readme_steps(scratch: Path) -> Steps:
         "CDKTF_OUTDIR": str(scratch / "cdktf.out"),
     }
     python = sys.executable
-    deselected = [argument for test in UNRELATED for argument in ("--deselect", test)]
     commands = {
         # make synth, then make diagram, then make test (the README's steps), into the scratch directory.
         "synth": [python, "main.py"],
         "diagram": [python, "-m", "tools.diagram", str(scratch / "cdktf.out")],
-        "suite": [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *deselected],
+        "suite": [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-m", "not same_for_any_environments"],
     }
     steps: list[tuple[str, subprocess.CompletedProcess[str]]] = []
     for name, command in commands.items():
@@ -120,8 +112,8 @@ def test_an_added_environment_leaves_the_suite_green() -> None:
     run = RUNS[0].result(timeout=900)
     results = dict(run.steps)
     assert list(results) == ["synth", "diagram", "suite"], [(name, r.stderr[-2000:]) for name, r in run.steps]
-    assert (run.scratch / "cdktf.out" / "stacks" / "api-acceptance" / "cdk.tf.json").is_file()
-    assert "api-acceptance" in (run.scratch / "architecture.svg").read_text()
+    assert (run.scratch / "cdktf.out" / "stacks" / f"api-{ADDED}" / "cdk.tf.json").is_file()
+    assert f"api-{ADDED}" in (run.scratch / "architecture.svg").read_text()
     suite = results["suite"]
     assert suite.returncode == 0, suite.stdout[-4000:]
     assert " passed" in suite.stdout.splitlines()[-1]

@@ -7,8 +7,14 @@ run is tests/test_lazy_provider.py's eager-import reference.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import CliRun
 from tests.tf import Stack
+
+# The real CLI's run of main.py: the outer session has one, and the added-environment run starts from
+# `python main.py` on the added environment itself.
+pytestmark = pytest.mark.same_for_any_environments
 
 
 def test_real_cdktf_cli_lists_every_stack(cli_list: CliRun, stacks: dict[str, Stack]) -> None:

@@ -160,6 +160,7 @@ def assert_valid(where: str, command: str) -> None:
     assert reached, f"{where}: `{command}` is refused by the AWS CLI:\n{printed}"
 
 
+@pytest.mark.same_for_any_environments  # the Markdown docs' commands
 def test_every_aws_command_in_the_docs_is_one_the_aws_cli_accepts() -> None:
     checked = 0
     for doc in DOCS:

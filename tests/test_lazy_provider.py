@@ -17,6 +17,7 @@ from tests.conftest import LAZY_PROVIDER, REFERENCE_SYNTHESES, REPO, CliRun
 MYPY_TREES = ("config", "modules", "stacks", "tests", "tools")
 
 
+@pytest.mark.same_for_any_environments  # the eager-import reference is the outer session's CLI run
 def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesized: Path, cli_list: CliRun) -> None:
     # This session synthesized through the loader...
     assert LAZY_PROVIDER is not None

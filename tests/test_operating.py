@@ -72,6 +72,7 @@ def make(project: Path, *arguments: str, **stub: str) -> tuple[subprocess.Comple
     return run(project, ["make", "--no-print-directory", "-o", "synth", *arguments], **stub)
 
 
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
 def test_deploying_one_stack_whose_dependencies_are_deployed_gets_past_the_cli_dependency_check(
     project: Path,
 ) -> None:
@@ -83,6 +84,7 @@ def test_deploying_one_stack_whose_dependencies_are_deployed_gets_past_the_cli_d
     assert result.returncode != 0
 
 
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
 def test_the_cli_alone_would_have_refused_it(project: Path) -> None:
     """Without the Makefile's flag the same deploy stops before Terraform: what the flag is for."""
     result, calls = run(project, ["npx", "--no-install", "cdktf", "deploy", "--skip-synth", "api-staging"])
@@ -90,6 +92,7 @@ def test_the_cli_alone_would_have_refused_it(project: Path) -> None:
     assert calls == []
 
 
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
 def test_output_of_one_stack_goes_to_terraform_for_that_stack(project: Path) -> None:
     result, calls = make(project, "output", "STACK=database-staging")
     assert calls[:1] == ["database-staging init"], result.stdout + result.stderr
@@ -102,6 +105,7 @@ def test_deploy_needs_a_stack_or_an_environment(project: Path) -> None:
     assert calls == []
 
 
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
 def test_deploying_an_environment_starts_with_its_state_bucket(project: Path) -> None:
     result, calls = make(project, "deploy", "ENV=staging")
     assert "== state-staging" in result.stdout
@@ -141,6 +145,7 @@ def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it
     }
 
 
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
 def test_terraform_gets_a_plugin_cache_outside_the_synthesized_folders_and_its_lock_file_comes_back(
     project: Path,
 ) -> None:
