@@ -45,6 +45,7 @@ def test_workflows_grant_nothing_by_default_and_each_job_only_what_it_needs() ->
     allowed = {
         "test": {"contents": "read"},
         "rehearse": {"contents": "read"},
+        "provider-lock": {"contents": "read"},
         "plan": {"contents": "read", "id-token": "write"},
     }
     for name, workflow in workflows().items():
@@ -287,3 +288,17 @@ def test_dependabot_watches_every_lock_file_in_one_monthly_pull_request() -> Non
     }
     assert locks == {("pip", ""), ("pip", "tools/checkov"), ("npm", "")}
     assert watched == locks | {("github-actions", "")}
+
+
+def test_github_holds_the_committed_provider_lock_to_the_pin_or_writes_one_to_commit() -> None:
+    (ci,) = [w for w in workflows().values() if "provider-lock" in w["jobs"]]
+    lock = steps(ci, "provider-lock")
+    runs = [s["run"] for s in lock if "run" in s]
+    assert runs[0] == "make synth"  # which copies terraform.lock.hcl into every stack (tools/provider_lock.py)
+    check = runs[1]
+    assert "if [ -f .terraform.lock.hcl ]" in check
+    assert "terraform init -backend=false -input=false -no-color -lockfile=readonly" in check
+    # The platforms operators and CI use; every stack pins the same providers, so one stack's lock serves all.
+    for platform in ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64"):
+        assert f"-platform={platform}" in check
+    assert "terraform.lock.hcl" in (REPO / "tools" / "provider_lock.py").read_text()
