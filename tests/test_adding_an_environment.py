@@ -66,9 +66,7 @@ def stop() -> None:
 # account a placeholder (like the README's) that no environment uses yet.
 ADDED = next(name for name in ("acceptance", "qa", "demo") if not (ENVS_DIR / f"{name}.hcl").exists())
 ADDED_ACCOUNT = next(
-    digit * 12
-    for digit in "3456789"
-    if not any(digit * 12 in path.read_text() for path in ENVS_DIR.glob("*.hcl"))
+    digit * 12 for digit in "3456789" if not any(digit * 12 in path.read_text() for path in ENVS_DIR.glob("*.hcl"))
 )
 
 
