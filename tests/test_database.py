@@ -17,21 +17,15 @@ def instance(stack: Stack) -> tuple[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize("env_name", ["staging", "production"])
-def test_database_follows_config_and_is_private_encrypted_and_backed_up(
-    stacks: dict[str, Stack], config: AppConfig, env_name: str
-) -> None:
-    env = config.workload(env_name)
-    database = env.database
+def test_database_follows_config(stacks: dict[str, Stack], config: AppConfig, env_name: str) -> None:
+    """Wiring only: privacy, encryption and final snapshots are the construct's (tests/modules/test_database.py)."""
+    database = config.workload(env_name).database
     _, db = instance(stacks[f"database-{env_name}"])
-    assert (db["engine"], db["engine_version"], db["instance_class"]) == (
-        "mariadb",
+    assert (db["engine_version"], db["instance_class"], db["db_name"]) == (
         database.engine_version,
         database.instance_class,
+        database.name,
     )
-    assert db["db_name"] == database.name
-    assert db["publicly_accessible"] is False
-    assert db["storage_encrypted"] is True
-    assert db["storage_type"] == "gp3"
     assert (db["allocated_storage"], db["max_allocated_storage"]) == (
         database.allocated_storage_gb,
         database.max_allocated_storage_gb,
@@ -39,11 +33,6 @@ def test_database_follows_config_and_is_private_encrypted_and_backed_up(
     assert db["backup_retention_period"] == database.backup_retention_days
     assert db["deletion_protection"] is database.deletion_protection
     assert db["multi_az"] is database.multi_az
-    assert db["skip_final_snapshot"] is False
-    # One final snapshot per instance (named at its creation), so a second restore cannot collide.
-    assert db["final_snapshot_identifier"] == (
-        f'{db["identifier"]}-final-${{formatdate("YYYYMMDDhhmmss", timestamp())}}'
-    )
 
 
 def test_production_database_is_protected_and_keeps_a_week_of_backups(stacks: dict[str, Stack]) -> None:
@@ -145,16 +134,13 @@ def test_tls_opt_in_enforces_it_on_the_server_and_tells_the_api(opt_ins: dict[st
     assert environment["DATASOURCE_HOST"] in url
 
 
-def test_restore_from_snapshot_never_replaces_the_database_later(
+def test_a_configured_snapshot_is_what_the_database_is_restored_from(
     stacks: dict[str, Stack], opt_ins: dict[str, Stack]
 ) -> None:
-    # Without a snapshot the same attributes are ignored, so adding one later does not replace either.
-    ignored = ["snapshot_identifier", "db_name", "username", "final_snapshot_identifier"]
-    assert instance(stacks["database-staging"])[1]["lifecycle"] == {"ignore_changes": ignored}
+    # The config's snapshot reaches the instance (what restoring does to it: tests/modules/test_database.py).
+    assert "snapshot_identifier" not in instance(stacks["database-staging"])[1]
     _, db = instance(opt_ins["database-staging"])
     assert db["snapshot_identifier"] == "littil-staging-before-upgrade"
-    assert "db_name" not in db and "username" not in db  # noqa: PT018 (both come from the snapshot)
-    assert db["lifecycle"] == {"ignore_changes": ignored}
 
 
 def test_a_major_upgrade_is_allowed_only_where_config_says_so(

@@ -34,20 +34,14 @@ def instance(stack: Stack) -> tuple[str, dict[str, Any]]:
     return only(resources(stack, "aws_instance"))
 
 
-def test_instance_runs_al2023_of_the_configured_type_with_encrypted_root_and_stable_ami(
-    stacks: dict[str, Stack], config: AppConfig
-) -> None:
+def test_instance_takes_its_type_size_and_key_from_config(stacks: dict[str, Stack], config: AppConfig) -> None:
+    """Wiring only: the image, encryption and replacement rules are the construct's (tests/modules/api/test_ec2.py)."""
     stack = stacks[STACK]
-    production = config.workload("production")
+    ec2 = config.workload("production").api.ec2
     _, body = instance(stack)
-    ami_name, ami = only(stack["data"]["aws_ssm_parameter"])
-    assert ami["name"] == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-    assert body["ami"] == f"${{data.aws_ssm_parameter.{ami_name}.insecure_value}}"
-    assert body["lifecycle"] == {"ignore_changes": ["ami"]}
-    assert body["instance_type"] == production.api.ec2.instance_type == "t3a.micro"
-    assert body["root_block_device"]["encrypted"] is True
-    assert body["root_block_device"]["volume_type"] == "gp3"
-    assert body["user_data_replace_on_change"] is True
+    assert body["instance_type"] == ec2.instance_type
+    assert body["root_block_device"]["volume_size"] == ec2.root_volume_gb
+    assert ec2.ssh_public_key is None  # the committed production has no key: no key pair, none on the instance
     assert "key_name" not in body
     assert not resources(stack, "aws_key_pair")
 

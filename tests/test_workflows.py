@@ -281,7 +281,7 @@ def test_dependabot_watches_every_lock_file_in_one_monthly_pull_request() -> Non
             watched.add((update["package-ecosystem"], directory.strip("/")))
     ecosystem = {"Pipfile.lock": "pip", "package-lock.json": "npm"}
     locks = {
-        (ecosystem[path.name], str(path.parent.relative_to(REPO)).replace(".", ""))
+        (ecosystem[path.name], path.parent.relative_to(REPO).as_posix().removeprefix("."))
         for name in ecosystem
         for path in REPO.glob(f"**/{name}")
         if not {"node_modules", ".venv", ".tools"} & set(path.relative_to(REPO).parts)
