@@ -6,40 +6,26 @@ was expected; `main.py` prints it and exits before anything is synthesized.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
 from collections.abc import Mapping
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 
 import hcl2
 import lark
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-from config.model import AppConfig, DatabaseConfig, SharedEnvironment, WorkloadEnvironment
-from config.rules import major_version
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 
 COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
-PRODUCTION_ENV = "production"
-MIN_PRODUCTION_BACKUP_DAYS = 7
 
 _ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,10}")
 _HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
-_MISSING = object()
-
-# Fargate memory (MiB) allowed for each CPU size.
-_FARGATE_MEMORY = {
-    256: range(512, 2049, 512),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-}
 
 Path_ = tuple[str | int, ...]
-T = TypeVar("T")
+E = TypeVar("E", SharedEnvironment, WorkloadEnvironment)
 
 
 class ConfigError(Exception):
@@ -93,9 +79,8 @@ def load_config(envs_dir: Path) -> AppConfig:
         if name == SHARED_ENV:
             environment = shared = _load_environment(SharedEnvironment, name, sources)
         else:
-            environment = workload = _load_environment(WorkloadEnvironment, name, sources)
-            _check_workload(workload, sources)
-            workloads.append(workload)
+            environment = _load_environment(WorkloadEnvironment, name, sources)
+            workloads.append(environment)
         # Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account.
         other = accounts.setdefault(environment.account_id, env_path)
         if other != env_path:
@@ -177,8 +162,8 @@ def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> No
             raise ConfigError(common_path, key, f"unknown key; expected one of {', '.join(sorted(known))}")
 
 
-def _field_names(schema: type) -> set[str]:
-    return {field.name for field in dataclasses.fields(schema)} - {"name"}
+def _field_names(schema: type[BaseModel]) -> set[str]:
+    return set(schema.model_fields) - {"name"}
 
 
 def _deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -229,8 +214,8 @@ def _format_key(path: Path_) -> str:
     return text
 
 
-def _load_environment(schema: type[T], name: str, sources: _Sources) -> T:
-    """Merge the environment's file onto the common keys its schema knows, then convert."""
+def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
+    """Merge the environment's file onto the common keys its schema knows, then validate."""
     allowed = _field_names(schema)
     for key in sources.overrides:
         if key not in allowed:
@@ -238,73 +223,49 @@ def _load_environment(schema: type[T], name: str, sources: _Sources) -> T:
                 sources.env_path, key, f"unknown key for this environment; expected one of {', '.join(sorted(allowed))}"
             )
     base = {key: value for key, value in sources.common.items() if key in allowed}
-    return _build_dataclass(schema, _deep_merge(base, sources.overrides), (), sources, fixed={"name": name})
+    try:
+        return schema.model_validate({**_deep_merge(base, sources.overrides), "name": name})
+    except ValidationError as error:
+        path, problem = _explain(error.errors()[0], schema)
+        raise sources.error(path, problem) from None
 
 
-def _build_dataclass(
-    schema: type[T], value: Any, path: Path_, sources: _Sources, fixed: dict[str, Any] | None = None
-) -> T:
-    if not isinstance(value, dict):
-        raise sources.error(path, f"expected a block of settings, got {_show(value)}")
-    fixed = fixed or {}
-    hints = get_type_hints(schema, include_extras=True)
-    names = {field.name for field in dataclasses.fields(schema)}  # type: ignore[arg-type]
-    for key in value:
-        if key not in names or key in fixed:
-            allowed = ", ".join(sorted(names - fixed.keys()))
-            raise sources.error((*path, key), f"unknown key; expected one of {allowed}")
-    arguments = dict(fixed)
-    for field in dataclasses.fields(schema):  # type: ignore[arg-type]
-        if field.name not in fixed:
-            arguments[field.name] = _convert(
-                hints[field.name], value.get(field.name, _MISSING), (*path, field.name), sources
-            )
-    return schema(**arguments)
+# What pydantic's type errors mean in an env file.
+_EXPECTED_TYPE = {
+    "int_type": "a whole number",
+    "string_type": "a string in quotes",
+    "bool_type": "true or false",
+    "model_type": "a block of settings",
+    "tuple_type": "a list",
+}
 
 
-def _convert(annotation: Any, value: Any, path: Path_, sources: _Sources) -> Any:  # noqa: PLR0911 (one branch per type)
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        base, *rules = get_args(annotation)
-        converted = _convert(base, value, path, sources)
-        for rule in rules:
-            if converted is not None and (expected := rule(converted)) is not None:
-                raise sources.error(path, f"expected {expected}, got {_show(value)}")
-        return converted
-    if origin in (Union, types.UnionType):
-        options = [option for option in get_args(annotation) if option is not type(None)]
-        if value is None or value is _MISSING:
-            return None
-        return _convert(options[0], value, path, sources)
-    if value is _MISSING:
-        raise sources.error(path, "required value is missing")
+def _explain(error: ErrorDetails, schema: type[BaseModel]) -> tuple[Path_, str]:  # noqa: PLR0911 (one per kind)
+    """The key path and the problem, said in the env file's terms."""
+    path: Path_ = error["loc"]
+    value, kind, context = error.get("input"), error["type"], error.get("ctx", {})
+    if kind == "littil_refusal":
+        return (*path, *context["key"]), context["problem"]
+    if kind == "littil_rule":
+        return path, f"{error['msg']}, got {_show(value)}"
+    if kind == "missing":
+        return path, "required value is missing"
+    parent = _model_at(schema, path[:-1])
+    if kind == "extra_forbidden":
+        return path, f"unknown key; expected one of {', '.join(sorted(parent.model_fields))}"
     if value is None:
-        raise sources.error(path, "expected a value, got null")
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        raise sources.error(path, f"expected true or false, got {_show(value)}")
-    if annotation is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise sources.error(path, f"expected a whole number, got {_show(value)}")
-    if annotation is str:
-        if isinstance(value, str):
-            return value
-        raise sources.error(path, f"expected a string in quotes, got {_show(value)}")
-    if isinstance(annotation, type) and issubclass(annotation, Enum):
-        allowed = [member.value for member in annotation]
-        if value in allowed:
-            return annotation(value)
-        raise sources.error(path, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}")
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise sources.error(path, f"expected a list, got {_show(value)}")
-        (item_type, _ellipsis) = get_args(annotation)
-        return tuple(_convert(item_type, item, (*path, index), sources) for index, item in enumerate(value))
-    if dataclasses.is_dataclass(annotation):
-        return _build_dataclass(annotation, value, path, sources)  # type: ignore[arg-type]
-    raise TypeError(f"config.model uses an annotation the loader does not handle: {annotation!r}")
+        return path, "expected a value, got null"
+    if kind == "enum":
+        allowed = [member.value for member in parent.model_fields[str(path[-1])].annotation]  # type: ignore[union-attr]
+        return path, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}"
+    return path, f"expected {_EXPECTED_TYPE.get(kind, error['msg'])}, got {_show(value)}"
+
+
+def _model_at(schema: type[BaseModel], path: Path_) -> type[BaseModel]:
+    """The model of the block at `path` (`("api", "ecs")` -> EcsApiConfig)."""
+    for part in path:
+        schema = schema.model_fields[str(part)].annotation  # type: ignore[assignment]
+    return schema
 
 
 def _show(value: Any) -> str:
@@ -319,88 +280,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     return str(value)
-
-
-def _check_restore(database: DatabaseConfig, sources: _Sources) -> None:
-    """What RestoreDBInstanceFromDBSnapshot would refuse, said before anything is applied."""
-    restore_keys = ("snapshot_engine_version", "snapshot_allocated_storage_gb")
-    if database.snapshot_identifier is None:
-        for key in restore_keys:
-            if getattr(database, key) is not None:
-                raise sources.error(("database", key), "only applies with database.snapshot_identifier")
-        return
-    for key in restore_keys:
-        if getattr(database, key) is None:
-            raise sources.error(
-                ("database", "snapshot_identifier"),
-                f"needs database.{key} too (aws rds describe-db-snapshots shows it)",
-            )
-    snapshot_version = database.snapshot_engine_version
-    snapshot_storage = database.snapshot_allocated_storage_gb
-    assert snapshot_version is not None
-    assert snapshot_storage is not None
-    if major_version(snapshot_version) != major_version(database.engine_version):
-        raise sources.error(
-            ("database", "engine_version"),
-            f"RDS restores the snapshot at its engine version {snapshot_version} with a parameter group of that"
-            f" major version, so engine_version must be {major_version(snapshot_version)}.x for the"
-            " restore: upgrade the snapshot first (aws rds modify-db-snapshot --engine-version, docs/migration.md)"
-            " or restore at the old version and upgrade afterwards with allow_major_version_upgrade",
-        )
-    if database.engine_version.count(".") == 2 and tuple(map(int, database.engine_version.split("."))) < tuple(
-        map(int, snapshot_version.split("."))
-    ):
-        raise sources.error(
-            ("database", "engine_version"),
-            f"cannot be older than the snapshot's {snapshot_version} (RDS never downgrades)",
-        )
-    if database.allocated_storage_gb < snapshot_storage:
-        raise sources.error(
-            ("database", "allocated_storage_gb"),
-            f"must be at least the snapshot's {snapshot_storage} GB (RDS cannot shrink storage)",
-        )
-
-
-def _check_workload(env: WorkloadEnvironment, sources: _Sources) -> None:
-    """Rules that span several keys."""
-    zones = env.network.availability_zones
-    zones_path: Path_ = ("network", "availability_zones")
-    if not 2 <= len(set(zones)) == len(zones) <= 4:
-        raise sources.error(zones_path, "expected two to four different availability zones")
-    for index, zone in enumerate(zones):
-        if not zone.startswith(env.region):
-            raise sources.error((*zones_path, index), f'expected a zone of region "{env.region}", got "{zone}"')
-
-    database = env.database
-    if database.max_allocated_storage_gb < database.allocated_storage_gb:
-        raise sources.error(("database", "max_allocated_storage_gb"), "must be at least database.allocated_storage_gb")
-    _check_restore(database, sources)
-    if env.alarms.database_free_storage_gb >= database.allocated_storage_gb:
-        raise sources.error(
-            ("alarms", "database_free_storage_gb"),
-            f"must be below database.allocated_storage_gb ({database.allocated_storage_gb}),"
-            " or the alarm would fire on an empty database",
-        )
-
-    ecs = env.api.ecs
-    if ecs.memory_mib not in _FARGATE_MEMORY[ecs.cpu]:
-        allowed = _FARGATE_MEMORY[ecs.cpu]
-        raise sources.error(
-            ("api", "ecs", "memory_mib"),
-            f"expected a Fargate memory size for cpu {ecs.cpu}: "
-            f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}",
-        )
-
-    if env.name == PRODUCTION_ENV and not env.production_grade:
-        raise sources.error(("production_grade",), "production must be production-grade: set it to true")
-    if env.production_grade:
-        if not database.deletion_protection:
-            raise sources.error(
-                ("database", "deletion_protection"), "production_grade requires deletion protection: set it to true"
-            )
-        if database.backup_retention_days < MIN_PRODUCTION_BACKUP_DAYS:
-            raise sources.error(
-                ("database", "backup_retention_days"),
-                f"production_grade requires at least {MIN_PRODUCTION_BACKUP_DAYS} days of backups, "
-                f"got {database.backup_retention_days}",
-            )

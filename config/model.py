@@ -1,178 +1,44 @@
-"""Typed, frozen environment configuration.
+"""The environments (`envs/<name>.hcl` on top of `envs/common.hcl`) and the whole app's config.
 
-`config.loader` turns the HCL files in `envs/` into these objects and rejects
-anything that does not fit, so nothing downstream re-checks strings. Field
-annotations carry the validation rules (see `config.rules`).
+`config.loader` validates each file into one of these; rules that span blocks of
+an environment are its validators, rules across environments are `AppConfig`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
+
+from pydantic import StrictBool, StrictStr, model_validator
 
 from config import rules
+from config.rules import checked, refuse
+from config.settings import (
+    AccountId,
+    AlarmsConfig,
+    AlertsConfig,
+    ApiConfig,
+    CiConfig,
+    CountryCode,
+    DatabaseConfig,
+    DomainName,
+    GithubConfig,
+    HttpsOrigin,
+    MaintenanceConfig,
+    NetworkConfig,
+    Region,
+    RegistryConfig,
+    Settings,
+    StateConfig,
+)
+
+PRODUCTION_ENV = "production"
+MIN_PRODUCTION_BACKUP_DAYS = 7
 
 
-class ApiVariant(StrEnum):
-    """How the API runs: ECS Fargate behind an ALB, or one EC2 instance."""
-
-    ECS = "ecs"
-    EC2 = "ec2"
-
-
-AccountId = Annotated[str, rules.account_id]
-Region = Annotated[str, rules.region]
-CountryCode = Annotated[str, rules.country_code]
-DomainName = Annotated[str, rules.domain_name]
-HttpsOrigin = Annotated[str, rules.https_origin]
-VpcCidr = Annotated[str, rules.vpc_cidr]
-ImageTag = Annotated[str, rules.image_tag]
-ReleaseTag = Annotated[str, rules.image_tag, rules.release_tag]
-GithubName = Annotated[str, rules.github_name]
-PositiveInt = Annotated[int, rules.positive]
-AvailabilityZone = Annotated[str, rules.availability_zone]
-
-
-@dataclass(frozen=True)
-class StateConfig:
-    """The environment's Terraform state bucket."""
-
-    noncurrent_version_expiration_days: PositiveInt
-    # false: state-<env> keeps its own state in a local file (bootstrap). After the bucket
-    # exists, true moves it into the bucket (see README, "Bootstrapping state").
-    store_own_state_in_bucket: bool
-
-
-@dataclass(frozen=True)
-class GithubConfig:
-    """The GitHub repository whose Actions workflows may push images and redeploy."""
-
-    org: GithubName
-    repo: GithubName
-    # true: this account gets a token.actions.githubusercontent.com OIDC provider;
-    # false: an existing one is looked up (an account holds one provider per URL).
-    create_oidc_provider: bool
-
-
-@dataclass(frozen=True)
-class CiConfig:
-    """This repository (the infrastructure code) on GitHub: its workflows may plan, read-only."""
-
-    github_org: GithubName
-    github_repo: GithubName
-
-
-@dataclass(frozen=True)
-class RegistryConfig:
-    """ECR settings of the shared account."""
-
-    untagged_image_expiry_days: PositiveInt
-    tagged_images_to_keep: Annotated[int, rules.within(1, 10000, "images an ECR lifecycle rule counts")]
-    # Tags of littil-backend that may be overwritten (e.g. "latest"); empty = all immutable.
-    api_mutable_tags: tuple[ImageTag, ...]
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    vpc_cidr: VpcCidr
-    availability_zones: tuple[AvailabilityZone, ...]
-    # Opt-in (costs money): private subnets with a NAT gateway for the API tasks.
-    nat_gateway: bool
-
-
-@dataclass(frozen=True)
-class DatabaseConfig:
-    name: Annotated[str, rules.database_name]
-    engine_version: Annotated[str, rules.engine_version, rules.offered_engine_version]
-    instance_class: Annotated[str, rules.db_instance_class]
-    allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS MariaDB gp3 storage in GB")]
-    max_allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS MariaDB gp3 storage in GB")]
-    backup_retention_days: Annotated[int, rules.backup_retention]
-    deletion_protection: bool
-    multi_az: bool
-    # Off by default: the application's JDBC URL does not ask for TLS (see README).
-    require_secure_transport: bool
-    # Statements slower than this go to the slow-query log, which CloudWatch Logs receives.
-    slow_query_seconds: Annotated[int, rules.within(1, 3600, "seconds (MariaDB long_query_time)")]
-    # true only while an engine_version of a new major version is being applied (RDS refuses it otherwise).
-    allow_major_version_upgrade: bool = False
-    # Create the instance from this snapshot (docs/migration.md). RDS restores it at its own engine
-    # version and size: state both (`aws rds describe-db-snapshots`), so validation can refuse what RDS would.
-    snapshot_identifier: Annotated[str, rules.snapshot_identifier] | None = None
-    snapshot_engine_version: Annotated[str, rules.engine_version] | None = None
-    snapshot_allocated_storage_gb: Annotated[int, rules.within(20, 65536, "RDS storage in GB")] | None = None
-
-
-@dataclass(frozen=True)
-class EcsApiConfig:
-    cpu: Annotated[int, rules.fargate_cpu]
-    memory_mib: PositiveInt
-    desired_count: Annotated[int, rules.within(0, 5000, "tasks per ECS service")]
-
-
-@dataclass(frozen=True)
-class Ec2ApiConfig:
-    instance_type: Annotated[str, rules.ec2_instance_type]
-    # The Amazon Linux 2023 AMI's snapshot is 8 GB; gp3 volumes end at 16 TiB.
-    root_volume_gb: Annotated[int, rules.within(8, 16384, "gp3 root volume in GB")]
-    # Let's Encrypt account and expiry mail.
-    certbot_email: Annotated[str, rules.email]
-    # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
-    ssh_public_key: Annotated[str, rules.ssh_public_key] | None
-    # Who may reach port 22; empty: nobody (use SSM).
-    ssh_allowed_cidrs: tuple[Annotated[str, rules.ssh_cidr], ...]
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    variant: ApiVariant
-    image_tag: ReleaseTag
-    log_retention_days: Annotated[int, rules.log_retention]
-    ecs: EcsApiConfig
-    ec2: Ec2ApiConfig
-
-
-@dataclass(frozen=True)
-class MaintenanceConfig:
-    enabled: bool
-    image_tag: ReleaseTag
-
-
-@dataclass(frozen=True)
-class AlertsConfig:
-    """Who hears about trouble in this account, and what it may cost."""
-
-    # Alarm mail (workload environments) and budget mail (every account) go here.
-    email: Annotated[str, rules.email]
-    # AWS Budgets mails at 80 % of this (forecast) and at 100 % (actual).
-    monthly_budget_usd: Annotated[int, rules.within(1, 1_000_000, "US dollars a month")]
-
-
-@dataclass(frozen=True)
-class AlarmsConfig:
-    """Thresholds of the workload alarms (README, "Alarms"); each alarm mails again when it returns to OK."""
-
-    # Route53 HTTPS check of https://api.<domain>/q/health/ready from outside AWS (about 1.50 USD a month).
-    outside_health_check: bool
-    # 5xx answers (from the load balancer or from the API) within 5 minutes (ECS variant).
-    http_5xx_per_5_minutes: Annotated[int, rules.within(1, 100_000, "5xx answers per 5 minutes")]
-    # How long a target may fail the load balancer's health check (ECS variant).
-    unhealthy_target_minutes: Annotated[int, rules.within(1, 60, "minutes")]
-    # Days the API's certificate has left. ACM renews at 60, certbot at 30 days: below 30 only a failed renewal alarms.
-    certificate_days_left: Annotated[int, rules.within(1, 29, "days; certbot renews at 30 left")]
-    # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
-    cpu_credit_balance: Annotated[int, rules.within(0, 10_000, "CPU credits")]
-    database_free_storage_gb: Annotated[int, rules.within(1, 65536, "GB")]
-    database_cpu_percent: Annotated[int, rules.within(1, 100, "percent")]
-    database_freeable_memory_mib: Annotated[int, rules.within(1, 1_000_000, "MiB")]
-
-
-@dataclass(frozen=True)
-class SharedEnvironment:
+class SharedEnvironment(Settings):
     """The registry account (`envs/shared.hcl`)."""
 
-    name: str
+    name: StrictStr
     account_id: AccountId
     region: Region
     country: CountryCode
@@ -182,7 +48,7 @@ class SharedEnvironment:
     ci: CiConfig
     alerts: AlertsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
-    adopt_legacy: bool
+    adopt_legacy: StrictBool
 
     @property
     def has_placeholder_account(self) -> bool:
@@ -194,11 +60,10 @@ class SharedEnvironment:
         return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com"
 
 
-@dataclass(frozen=True)
-class WorkloadEnvironment:
+class WorkloadEnvironment(Settings):
     """An account that runs LITTIL (`envs/staging.hcl`, `envs/production.hcl`, ...)."""
 
-    name: str
+    name: StrictStr
     account_id: AccountId
     region: Region
     country: CountryCode
@@ -214,18 +79,48 @@ class WorkloadEnvironment:
     alerts: AlertsConfig
     alarms: AlarmsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
-    adopt_legacy: bool
+    adopt_legacy: StrictBool
     # true: real users' data; the production rules apply (deletion protection, >= 7 days of backups).
-    production_grade: bool
+    production_grade: StrictBool
     # Defaults to mail.<domain>.
     mail_domain: DomainName | None = None
     # With a hosted zone, DNS records (certificate validation, DKIM) are managed here;
     # without one they are stack outputs for whoever runs DNS.
-    route53_zone_id: Annotated[str, rules.hosted_zone_id] | None = None
+    route53_zone_id: Annotated[StrictStr, checked(rules.hosted_zone_id)] | None = None
 
     @property
     def has_placeholder_account(self) -> bool:
         return rules.is_placeholder_account_id(self.account_id)
+
+    @model_validator(mode="after")
+    def _fits_together(self) -> Self:
+        for index, zone in enumerate(self.network.availability_zones):
+            if not zone.startswith(self.region):
+                raise refuse(
+                    f'expected a zone of region "{self.region}", got "{zone}"', "network", "availability_zones", index
+                )
+        database = self.database
+        if self.alarms.database_free_storage_gb >= database.allocated_storage_gb:
+            raise refuse(
+                f"must be below database.allocated_storage_gb ({database.allocated_storage_gb}),"
+                " or the alarm would fire on an empty database",
+                "alarms",
+                "database_free_storage_gb",
+            )
+        if self.name == PRODUCTION_ENV and not self.production_grade:
+            raise refuse("production must be production-grade: set it to true", "production_grade")
+        if self.production_grade and not database.deletion_protection:
+            raise refuse(
+                "production_grade requires deletion protection: set it to true", "database", "deletion_protection"
+            )
+        if self.production_grade and database.backup_retention_days < MIN_PRODUCTION_BACKUP_DAYS:
+            raise refuse(
+                f"production_grade requires at least {MIN_PRODUCTION_BACKUP_DAYS} days of backups,"
+                f" got {database.backup_retention_days}",
+                "database",
+                "backup_retention_days",
+            )
+        return self
 
     @property
     def api_domain(self) -> str:
@@ -236,8 +131,7 @@ class WorkloadEnvironment:
         return self.mail_domain or f"mail.{self.domain}"
 
 
-@dataclass(frozen=True)
-class AppConfig:
+class AppConfig(Settings):
     """Every environment of the app, validated."""
 
     shared: SharedEnvironment

@@ -1,7 +1,9 @@
-"""Value rules referenced from `config.model` annotations.
+"""What a single value must look like, and the adapters that attach it to a field.
 
 Each rule takes an already type-checked value and returns what was expected
-when the value does not fit, or None when it does.
+when the value does not fit, or None when it does. `checked(...)` and
+`within(...)` put rules on a field's annotation (`config.settings`); `refuse`
+is how a model's cross-field validator names the key it refuses.
 """
 
 from __future__ import annotations
@@ -9,6 +11,33 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from typing import Any
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+
+def checked(*value_rules: Callable[[Any], str | None]) -> AfterValidator:
+    """Apply rules to a typed value; the first that fails says what was expected."""
+
+    def validate(value: Any) -> Any:
+        for rule in value_rules:
+            if (expected := rule(value)) is not None:
+                raise PydanticCustomError("littil_rule", "expected {expected}", {"expected": expected})
+        return value
+
+    return AfterValidator(validate)
+
+
+def within(low: int, high: int, why: str) -> AfterValidator:
+    """A whole number AWS accepts: from `low` to `high` (`why` names the limit)."""
+    return checked(lambda value: None if low <= value <= high else f"a whole number from {low} to {high} ({why})")
+
+
+def refuse(problem: str, *key: str | int) -> PydanticCustomError:
+    """A cross-field rule's refusal, at `key` (relative to the model whose validator raises it)."""
+    return PydanticCustomError("littil_refusal", "{problem}", {"problem": problem, "key": key})
+
 
 _DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN = re.compile(rf"^{_DOMAIN_LABEL}(\.{_DOMAIN_LABEL})+$")
@@ -63,15 +92,6 @@ def offered_engine_version(value: str) -> str | None:
         if major_version(value) in RDS_MARIADB_MAJORS
         else f"a major version RDS offers for MariaDB: {', '.join(RDS_MARIADB_MAJORS)}"
     )
-
-
-def within(low: int, high: int, why: str) -> Callable[[int], str | None]:
-    """A whole number AWS accepts: from `low` to `high` (`why` names the limit)."""
-
-    def rule(value: int) -> str | None:
-        return None if low <= value <= high else f"a whole number from {low} to {high} ({why})"
-
-    return rule
 
 
 db_instance_class = _matches(r"db\.[a-z0-9]+\.[a-z0-9]+", 'an RDS instance class such as "db.t4g.micro"')

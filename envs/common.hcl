@@ -1,6 +1,6 @@
 # Defaults every environment starts from. envs/<name>.hcl states only what differs.
 # Keys that do not apply to an environment (e.g. database for the shared registry
-# account) are ignored for it. Validation rules: config/model.py and config/rules.py.
+# account) are ignored for it. Each key's type and rules: config/settings.py (blocks) and config/model.py.
 
 region  = "eu-west-1"
 country = "NL"

@@ -76,9 +76,9 @@ class Repository(Construct):
         name: str,
         pull_account_ids: Sequence[str],
         push_pull_name: str,
-        mutable_tags: Sequence[str] = (),
-        untagged_expiry_days: int = 14,
-        tagged_images_to_keep: int = 30,
+        mutable_tags: Sequence[str],
+        untagged_expiry_days: int,
+        tagged_images_to_keep: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.repository = EcrRepository(

@@ -44,7 +44,7 @@ class MaintenanceService(Construct):
         database_name: str,
         database_secret_arn: str,
         database_security_group_id: str,
-        log_retention_days: int = 30,
+        log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = CloudwatchLogGroup(self, "log-group", name=f"/ecs/{name}", retention_in_days=log_retention_days)
@@ -68,6 +68,9 @@ class MaintenanceService(Construct):
             exec_log_group=exec_cluster.exec_log_group,
             region=region,
             account_id=account_id,
+            # Fargate's smallest size: the shell runs mysql and mysqldump, nothing heavier.
+            cpu=256,
+            memory_mib=512,
         )
         self.security_group = SecurityGroup(
             self,

@@ -59,7 +59,7 @@ class Network(Construct):
         name: str,
         cidr: str,
         availability_zones: Sequence[str],
-        nat_gateway: bool = False,
+        nat_gateway: bool,
         api_public_address: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -171,7 +171,7 @@ class StateBucket(Construct):
         construct_id: str,
         *,
         bucket_name: str,
-        noncurrent_version_expiration_days: int = 90,
+        noncurrent_version_expiration_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.bucket = private_bucket(

@@ -13,7 +13,8 @@ from __future__ import annotations
 from cdktf import Fn, TerraformOutput, Token
 from constructs import Construct
 
-from config.model import ApiVariant, SharedEnvironment, WorkloadEnvironment
+from config.model import SharedEnvironment, WorkloadEnvironment
+from config.settings import ApiVariant
 from modules.access.aws_actions import CLUSTER_CONDITION_KEY, LIST_CLUSTERS_ACTIONS
 from modules.access.github_oidc import GithubActionsRole, GithubOidcProvider
 from modules.access.iam import allow, arn, condition

@@ -5,7 +5,8 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from config.model import ApiVariant, WorkloadEnvironment
+from config.model import WorkloadEnvironment
+from config.settings import ApiVariant
 from modules.naming import physical_name
 from modules.network import Network
 from stacks.base import LittilStack

@@ -51,6 +51,7 @@ class RegistryStack(LittilStack):
             name=MAINTENANCE_REPOSITORY,
             pull_account_ids=pull_account_ids,
             push_pull_name=physical_name(env.country, env.name, MAINTENANCE_REPOSITORY, "ecr-pushpull"),
+            mutable_tags=(),
             untagged_expiry_days=registry.untagged_image_expiry_days,
             tagged_images_to_keep=registry.tagged_images_to_keep,
         )

@@ -23,7 +23,8 @@ import pytest
 
 import lazy_provider
 from config.loader import load_config
-from config.model import ApiVariant, AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.settings import ApiVariant
 from tests.tf import Stack
 from tools.synthesized import read_stacks
 
@@ -87,12 +88,13 @@ def toggled(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
     return synthesize_workloads(
         tmp_path_factory.mktemp("toggled.out"),
         config.shared,
-        dataclasses.replace(staging, maintenance=dataclasses.replace(staging.maintenance, enabled=True)),
-        dataclasses.replace(
-            production,
-            api=dataclasses.replace(production.api, variant=ApiVariant.ECS),
-            adopt_legacy=False,
-            alarms=dataclasses.replace(production.alarms, outside_health_check=False),
+        staging.model_copy(update={"maintenance": staging.maintenance.model_copy(update={"enabled": True})}),
+        production.model_copy(
+            update={
+                "api": production.api.model_copy(update={"variant": ApiVariant.ECS}),
+                "adopt_legacy": False,
+                "alarms": production.alarms.model_copy(update={"outside_health_check": False}),
+            }
         ),
     )
 
@@ -105,30 +107,35 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
     production (EC2): an SSH key and two SSH source networks.
     """
     staging = config.workload("staging")
-    opted_in = dataclasses.replace(
-        staging,
-        route53_zone_id="Z0123456789ABC",
-        network=dataclasses.replace(staging.network, nat_gateway=True),
-        database=dataclasses.replace(
-            staging.database,
-            require_secure_transport=True,
-            snapshot_identifier="littil-staging-before-upgrade",
-            snapshot_engine_version="10.11.9",
-            snapshot_allocated_storage_gb=100,
-            allow_major_version_upgrade=True,
-        ),
+    opted_in = staging.model_copy(
+        update={
+            "route53_zone_id": "Z0123456789ABC",
+            "network": staging.network.model_copy(update={"nat_gateway": True}),
+            "database": staging.database.model_copy(
+                update={
+                    "require_secure_transport": True,
+                    "snapshot_identifier": "littil-staging-before-upgrade",
+                    "snapshot_engine_version": "10.11.9",
+                    "snapshot_allocated_storage_gb": 100,
+                    "allow_major_version_upgrade": True,
+                }
+            ),
+        }
     )
     production = config.workload("production")
-    with_ssh = dataclasses.replace(
-        production,
-        api=dataclasses.replace(
-            production.api,
-            ec2=dataclasses.replace(
-                production.api.ec2,
-                ssh_public_key=TEST_SSH_KEY,
-                ssh_allowed_cidrs=("203.0.113.7/32", "198.51.100.0/24"),
-            ),
-        ),
+    with_ssh = production.model_copy(
+        update={
+            "api": production.api.model_copy(
+                update={
+                    "ec2": production.api.ec2.model_copy(
+                        update={
+                            "ssh_public_key": TEST_SSH_KEY,
+                            "ssh_allowed_cidrs": ("203.0.113.7/32", "198.51.100.0/24"),
+                        }
+                    )
+                }
+            )
+        }
     )
     return synthesize_workloads(tmp_path_factory.mktemp("opt-in.out"), config.shared, opted_in, with_ssh)
 

@@ -6,10 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from config.loader import ConfigError, load_config
-from config.model import ApiVariant, AppConfig
+from config.model import AppConfig
 from config.rules import is_placeholder_account_id
+from config.settings import ApiVariant
 from tests.conftest import ENVS_DIR
 
 STAGING = (ENVS_DIR / "staging.hcl").read_text()
@@ -105,8 +107,8 @@ def test_placeholder_account_ids_are_recognised(account_id: str, placeholder: bo
 
 
 def test_config_objects_are_frozen(config: AppConfig) -> None:
-    with pytest.raises(AttributeError):
-        config.shared.account_id = "000000000000"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.shared.account_id = "000000000000"
 
 
 def test_both_api_variants_are_accepted(tmp_path: Path) -> None:
@@ -150,6 +152,27 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             "api.image_tag",
             'expected a fixed release tag such as "1.6.0", not "latest", got "latest"',
             id="moving-image-tag",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("api {\n", "api {\n  ecs = 5\n")},
+            "staging.hcl",
+            "api.ecs",
+            "expected a block of settings, got 5",
+            id="value-for-a-block",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace('domain      = "staging.littil.org"', "domain = null")},
+            "staging.hcl",
+            "domain",
+            "expected a value, got null",
+            id="null-for-a-required-value",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'network {\n  availability_zones = "eu-west-1a"\n}\n'},
+            "staging.hcl",
+            "network.availability_zones",
+            'expected a list, got "eu-west-1a"',
+            id="string-for-a-list",
         ),
         pytest.param(
             {"staging": STAGING.replace('"111111111111"', '"12345"')},

@@ -112,7 +112,7 @@ def test_the_report_fails_on_a_collision(
     config: AppConfig, toggled: dict[str, Stack], ours: dict[str, OurStack]
 ) -> None:
     # production as a new environment would have it (adopt_legacy off): it creates the secrets instead.
-    assert not dataclasses.replace(config.workload("production"), adopt_legacy=False).adopt_legacy
+    assert not config.workload("production").model_copy(update={"adopt_legacy": False}).adopt_legacy
     fresh = {
         **ours,
         "api-production": our_stack("api-production", toggled["api-production"], ours["api-production"].dependencies),

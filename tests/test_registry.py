@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -238,10 +237,11 @@ def test_without_mutable_tags_every_tag_is_immutable_and_an_existing_oidc_provid
     from stacks.registry import RegistryStack
     from tests.modules.alone import scratch_app
 
-    shared = dataclasses.replace(
-        config.shared,
-        registry=dataclasses.replace(config.shared.registry, api_mutable_tags=()),
-        github=dataclasses.replace(config.shared.github, create_oidc_provider=False),
+    shared = config.shared.model_copy(
+        update={
+            "registry": config.shared.registry.model_copy(update={"api_mutable_tags": ()}),
+            "github": config.shared.github.model_copy(update={"create_oidc_provider": False}),
+        }
     )
     with scratch_app() as app:
         stack = json.loads(Testing.synth(RegistryStack(app, env=shared, pull_account_ids=FILLED_IN)))

@@ -139,7 +139,6 @@ def test_each_state_bucket_logs_its_requests_to_the_accounts_state_log_bucket(
 
 def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -> None:
     """After bootstrap, `store_own_state_in_bucket = true` gives state-<env> the S3 backend too."""
-    import dataclasses
 
     from cdktf import Testing
 
@@ -147,7 +146,9 @@ def test_state_stack_can_move_its_own_state_into_its_bucket(config: AppConfig) -
     from tests.modules.alone import scratch_app
 
     staging = config.workload("staging")
-    migrated = dataclasses.replace(staging, state=dataclasses.replace(staging.state, store_own_state_in_bucket=True))
+    migrated = staging.model_copy(
+        update={"state": staging.state.model_copy(update={"store_own_state_in_bucket": True})}
+    )
     with scratch_app() as app:
         stack = json.loads(Testing.synth(StateStack(app, env=migrated)))
     bucket = state_bucket(stack)[1]["bucket"]

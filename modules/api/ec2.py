@@ -138,10 +138,10 @@ class Ec2Api(Construct):
         certificate_secret_name: str,
         database_security_group_id: str,
         database_port: int = 3306,
-        instance_type: str = "t3a.micro",
-        root_volume_gb: int = 20,
+        instance_type: str,
+        root_volume_gb: int,
         ssh_public_key: str | None = None,
-        ssh_allowed_cidrs: Sequence[str] = (),
+        ssh_allowed_cidrs: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         self.certificate_metric = Metric(CERTIFICATE_METRIC_NAMESPACE, CERTIFICATE_METRIC_NAME, {"Domain": api_domain})

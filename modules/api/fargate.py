@@ -66,10 +66,10 @@ class FargateApi(Construct):
         log_group: CloudwatchLogGroup,
         database_security_group_id: str,
         database_port: int = 3306,
-        cpu: int = 256,
-        memory_mib: int = 512,
-        desired_count: int = 1,
-        log_retention_days: int = 30,
+        cpu: int,
+        memory_mib: int,
+        desired_count: int,
+        log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         exec_cluster = ExecCluster(

@@ -85,8 +85,8 @@ class FargateTask(Construct):
         exec_log_group: CloudwatchLogGroup,
         region: str,
         account_id: str,
-        cpu: int = 256,
-        memory_mib: int = 512,
+        cpu: int,
+        memory_mib: int,
         port: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)

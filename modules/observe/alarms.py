@@ -192,9 +192,9 @@ class DatabaseAlarms(AlarmSet):
         name_prefix: str,
         topic_arn: str,
         instance_identifier: str,
-        free_storage_gb: int = 5,
-        cpu_percent: int = 80,
-        freeable_memory_mib: int = 100,
+        free_storage_gb: int,
+        cpu_percent: int,
+        freeable_memory_mib: int,
     ) -> None:
         super().__init__(scope, construct_id, name_prefix=name_prefix, topic_arn=topic_arn)
         dimensions = {"DBInstanceIdentifier": instance_identifier}
@@ -243,9 +243,9 @@ class FargateApiAlarms(AlarmSet):
         service_name: str,
         desired_count: int,
         certificate_arn: str,
-        http_5xx_per_5_minutes: int = 10,
-        unhealthy_target_minutes: int = 5,
-        certificate_days_left: int = 21,
+        http_5xx_per_5_minutes: int,
+        unhealthy_target_minutes: int,
+        certificate_days_left: int,
     ) -> None:
         super().__init__(scope, construct_id, name_prefix=name_prefix, topic_arn=topic_arn)
         balancer = {"LoadBalancer": load_balancer_arn_suffix}
@@ -319,8 +319,8 @@ class InstanceApiAlarms(AlarmSet):
         instance_type: str,
         region: str,
         certificate_metric: Metric,
-        cpu_credit_balance: int = 20,
-        certificate_days_left: int = 21,
+        cpu_credit_balance: int,
+        certificate_days_left: int,
     ) -> None:
         super().__init__(scope, construct_id, name_prefix=name_prefix, topic_arn=topic_arn)
         instance = {"InstanceId": instance_id}

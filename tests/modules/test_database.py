@@ -16,6 +16,21 @@ IDENTIFIER = "littil-test-db"
 IGNORED = ["snapshot_identifier", "db_name", "username", "final_snapshot_identifier"]
 
 
+# What envs/ would give it; each test overrides what it is about.
+SETTINGS: dict[str, Any] = {
+    "instance_class": "db.t4g.micro",
+    "allocated_storage_gb": 20,
+    "max_allocated_storage_gb": 100,
+    "backup_retention_days": 7,
+    "deletion_protection": True,
+    "multi_az": False,
+    "require_secure_transport": False,
+    "slow_query_seconds": 2,
+    "snapshot_identifier": None,
+    "allow_major_version_upgrade": False,
+}
+
+
 def mariadb(**options: Any) -> Built[MariaDb]:
     def make(stack: TerraformStack) -> MariaDb:
         database = MariaDb(
@@ -26,7 +41,7 @@ def mariadb(**options: Any) -> Built[MariaDb]:
             subnet_ids=["subnet-isolated-a", "subnet-isolated-b"],
             database_name="LittilDatabase",
             engine_version="10.11.9",
-            **{"slow_query_seconds": 2, **options},
+            **{**SETTINGS, **options},
         )
         allow_client(
             stack,

@@ -28,7 +28,7 @@ def repository(
             pull_account_ids=pull_account_ids,
             push_pull_name="TEST-test-images-ecr-pushpull",
             mutable_tags=mutable_tags,
-            **lifecycle,
+            **{"untagged_expiry_days": 14, "tagged_images_to_keep": 30, **lifecycle},
         )
         TerraformOutput(stack, "push-pull-policy-arn", value=made.push_pull_policy_arn)
         return made

@@ -13,7 +13,8 @@ from tests.tf import Stack, only, policy_statements, ref, resources
 
 
 def state_bucket(**options: int) -> Built[StateBucket]:
-    return build(lambda stack: StateBucket(stack, "state", bucket_name="littil-test-state-123456789012", **options))
+    settings = {"noncurrent_version_expiration_days": 90, **options}
+    return build(lambda stack: StateBucket(stack, "state", bucket_name="littil-test-state-123456789012", **settings))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,9 @@ def test_bucket_policy_denies_every_request_without_tls(default: Built[StateBuck
 
 
 def logged(stack: TerraformStack) -> tuple[AccessLogBucket, StateBucket]:
-    state = StateBucket(stack, "state", bucket_name="littil-test-state-123456789012")
+    state = StateBucket(
+        stack, "state", bucket_name="littil-test-state-123456789012", noncurrent_version_expiration_days=90
+    )
     logs = AccessLogBucket(
         stack,
         "logs",

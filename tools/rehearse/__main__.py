@@ -19,7 +19,8 @@ from pathlib import Path
 
 import lazy_provider
 from config.loader import ConfigError, load_config
-from config.model import ApiVariant, AppConfig
+from config.model import AppConfig
+from config.settings import ApiVariant
 from tools.rehearse import procedures
 from tools.rehearse.emulator import Emulators
 from tools.rehearse.run import (

@@ -9,7 +9,6 @@ with the emulator's API (boto3) where Terraform alone would not tell.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 import os
 import shlex
@@ -20,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from config.model import ApiVariant, AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.settings import ApiVariant
 from tools.instance_boot import Boot, boot_certificate
 from tools.migration.cutover import our_stack
 from tools.migration.legacy import Name
@@ -70,7 +70,7 @@ def aws_cli(rehearsal: Rehearsal, env: str, command: str) -> str:
 
 
 def replace_shared(config: AppConfig, shared: SharedEnvironment) -> AppConfig:
-    return dataclasses.replace(config, shared=shared)
+    return config.model_copy(update={"shared": shared})
 
 
 def env_config(config: AppConfig, name: str) -> WorkloadEnvironment | SharedEnvironment:
@@ -90,7 +90,7 @@ def fresh_synth(rehearsal: Rehearsal, config: AppConfig, label: str, stacks: lis
 def move_state_into_bucket(rehearsal: Rehearsal, config: AppConfig, name: str) -> AppConfig:
     """README "Bootstrapping state": state-<env>'s local state moves into its own bucket, nothing lost."""
     env = env_config(config, name)
-    moved_env = dataclasses.replace(env, state=dataclasses.replace(env.state, store_own_state_in_bucket=True))
+    moved_env = env.model_copy(update={"state": env.state.model_copy(update={"store_own_state_in_bucket": True})})
     moved = (
         replace_shared(config, moved_env)
         if isinstance(moved_env, SharedEnvironment)
@@ -192,7 +192,7 @@ def maintenance_on_use_destroy(rehearsal: Rehearsal, config: AppConfig, name: st
     env = config.workload(name)
     stack = f"maintenance-{name}"
     enabled = with_workload(
-        config, dataclasses.replace(env, maintenance=dataclasses.replace(env.maintenance, enabled=True))
+        config, env.model_copy(update={"maintenance": env.maintenance.model_copy(update={"enabled": True})})
     )
     outdir = fresh_synth(rehearsal, enabled, f"{stack}-on", [stack])
     others = [other for other in deploy_order(outdir, name) if other != stack]
@@ -228,7 +228,7 @@ def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
     """api.variant to the other one and back, in the README's order; every stack plans empty after each."""
     env = config.workload(name)
     other = ApiVariant.EC2 if env.api.variant is ApiVariant.ECS else ApiVariant.ECS
-    switched = with_workload(config, dataclasses.replace(env, api=dataclasses.replace(env.api, variant=other)))
+    switched = with_workload(config, env.model_copy(update={"api": env.api.model_copy(update={"variant": other})}))
     touched = [f"certificate-{name}", f"network-{name}", f"api-{name}"]
     for target, label in ((switched, other.value), (config, env.api.variant.value)):
         variant = target.workload(name).api.variant
@@ -249,7 +249,7 @@ def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
 def roll_out_image_tag(rehearsal: Rehearsal, config: AppConfig, name: str, tag: str) -> AppConfig:
     """README "Rolling out a new image tag": deploy api-<env> with the new tag (EC2: then restart)."""
     env = config.workload(name)
-    rolled = with_workload(config, dataclasses.replace(env, api=dataclasses.replace(env.api, image_tag=tag)))
+    rolled = with_workload(config, env.model_copy(update={"api": env.api.model_copy(update={"image_tag": tag})}))
     stack = f"api-{name}"
     fresh_synth(rehearsal, rolled, f"{name}-tag-{tag}", [stack])
     rehearsal.apply(stack)
@@ -311,8 +311,10 @@ def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
         env = config.workload(name)
         keyed = with_workload(
             config,
-            dataclasses.replace(
-                env, api=dataclasses.replace(env.api, ec2=dataclasses.replace(env.api.ec2, ssh_public_key=key))
+            env.model_copy(
+                update={
+                    "api": env.api.model_copy(update={"ec2": env.api.ec2.model_copy(update={"ssh_public_key": key})})
+                }
             ),
         )
         fresh_synth(rehearsal, keyed, f"{name}-ssh-{index}", [stack])
@@ -373,13 +375,14 @@ def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None
         rehearsal, name, f"aws rds wait db-snapshot-available --region eu-west-1 --db-snapshot-identifier {snapshot}"
     )
     (taken,) = rds.describe_db_snapshots(DBSnapshotIdentifier=snapshot)["DBSnapshots"]
-    restoring = dataclasses.replace(
-        env.database,
-        snapshot_identifier=snapshot,
-        snapshot_engine_version=taken["EngineVersion"],
-        snapshot_allocated_storage_gb=taken["AllocatedStorage"],
+    restoring = env.database.model_copy(
+        update={
+            "snapshot_identifier": snapshot,
+            "snapshot_engine_version": taken["EngineVersion"],
+            "snapshot_allocated_storage_gb": taken["AllocatedStorage"],
+        }
     )
-    restored = with_workload(config, dataclasses.replace(env, database=restoring))
+    restored = with_workload(config, env.model_copy(update={"database": restoring}))
     outdir = fresh_synth(rehearsal, restored, f"{name}-restore", [stack])
     rehearsal.init(stack)
     if env.database.deletion_protection:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import time
@@ -51,9 +50,9 @@ def fill_placeholder_accounts(config: AppConfig) -> AppConfig:
     }
     shared = config.shared
     if shared.name in replacements:
-        shared = dataclasses.replace(shared, account_id=replacements[shared.name])
+        shared = shared.model_copy(update={"account_id": replacements[shared.name]})
     workloads = tuple(
-        dataclasses.replace(env, account_id=replacements[env.name]) if env.name in replacements else env
+        env.model_copy(update={"account_id": replacements[env.name]}) if env.name in replacements else env
         for env in config.workloads
     )
     filled = AppConfig(shared=shared, workloads=workloads)
@@ -63,8 +62,8 @@ def fill_placeholder_accounts(config: AppConfig) -> AppConfig:
 
 def with_workload(config: AppConfig, env: WorkloadEnvironment) -> AppConfig:
     """`config` with one workload environment replaced (the operator edited envs/<env>.hcl)."""
-    return dataclasses.replace(
-        config, workloads=tuple(env if existing.name == env.name else existing for existing in config.workloads)
+    return config.model_copy(
+        update={"workloads": tuple(env if existing.name == env.name else existing for existing in config.workloads)}
     )
 
 

@@ -84,7 +84,7 @@ def ec2_api(**options: Any) -> Built[Ec2Api]:
             certbot_email=CERTBOT_EMAIL,
             certificate_secret_name=CERTIFICATE_SECRET,
             database_security_group_id=DATABASE_GROUP,
-            **options,
+            **{"instance_type": "t3a.micro", "root_volume_gb": 20, "ssh_allowed_cidrs": (), **options},
         )
     )
 

@@ -57,7 +57,7 @@ def fargate(*, nat: bool, **options: Any) -> Built[FargateApi]:
             runtime=RUNTIME,
             log_group=log_group,
             database_security_group_id=DATABASE_GROUP,
-            **options,
+            **{"cpu": 256, "memory_mib": 512, "desired_count": 1, "log_retention_days": 30, **options},
         )
         # What a role holding `restart_statements` would be allowed.
         policy_document(stack, RESTART_POLICY, api.restart_statements)

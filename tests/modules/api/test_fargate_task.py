@@ -80,7 +80,7 @@ def web() -> Built[Pair]:
 
 @pytest.fixture(scope="module")
 def worker() -> Built[Pair]:
-    """The maintenance task's shape: no port, default size, no container insights."""
+    """The maintenance task's shape: no port, the smallest size, no container insights."""
     secrets = {"DB_USER": SecretKey(DATABASE_SECRET, "username")}
     return build(
         lambda stack: cluster_and_task(
@@ -90,7 +90,7 @@ def worker() -> Built[Pair]:
             log_retention_days=30,
             port=None,
             secrets=secrets,
-            size={},
+            size={"cpu": 256, "memory_mib": 512},
         )
     )
 
@@ -165,9 +165,7 @@ def test_ecs_exec_can_work_inside_the_container(web: Built[Pair], worker: Built[
         assert definition["linuxParameters"] == {"initProcessEnabled": True}
 
 
-def test_task_definition_is_fargate_on_linux_x86_with_the_given_or_default_size(
-    web: Built[Pair], worker: Built[Pair]
-) -> None:
+def test_task_definition_is_fargate_on_linux_x86_with_the_given_size(web: Built[Pair], worker: Built[Pair]) -> None:
     for built, family, cpu, memory in ((web, "api", "512", "1024"), (worker, "worker", "256", "512")):
         assert has_resource(
             built,
@@ -255,7 +253,13 @@ def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(web: Built[
 def test_a_task_without_secrets_reads_none(worker: Built[Pair]) -> None:
     built = build(
         lambda stack: cluster_and_task(
-            stack, name="plain", container_insights=False, log_retention_days=30, port=None, secrets={}, size={}
+            stack,
+            name="plain",
+            container_insights=False,
+            log_retention_days=30,
+            port=None,
+            secrets={},
+            size={"cpu": 256, "memory_mib": 512},
         )
     )
     assert [s["sid"] for s in role_statements(built.stack, "plain-execution")] == [
