@@ -111,6 +111,9 @@ class Network(Construct):
         self.public_subnet_ids = self._ids("public-subnet-ids", self.public_subnets)
         self.isolated_subnet_ids = self._ids("isolated-subnet-ids", self.isolated_subnets)
         self.private_subnet_ids = self._ids("private-subnet-ids", self.private_subnets) if nat_gateway else []
+        # The API instance's address lives here, not in api-<env>: it outlives every replacement of the
+        # instance and every destroy of api-<env>, so the A record of api.<domain> is set once, before the
+        # first boot, and certbot never asks Let's Encrypt while DNS points at an address nobody holds.
         self.api_address = (
             Eip(self, "api-address", domain="vpc", tags={"Name": f"{name}-api"}) if api_public_address else None
         )

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.api.runtime import HEALTH_CHECK_PATH
-from modules.naming import environment_prefix, physical_name
+from modules.naming import environment_prefix
 from modules.observe.budget import MonthlyBudget
 from modules.observe.health_check import HEALTH_CHECK_METRICS_REGION, OutsideHealthCheck
 from modules.observe.topic import AlertTopic
@@ -29,7 +29,7 @@ class AlertsStack(LittilStack):
         self.budget = MonthlyBudget(
             self,
             "budget",
-            name=physical_name(env.country, env.name, "monthly-cost"),
+            name=self.physical_name("monthly-cost"),
             amount_usd=alerts.monthly_budget_usd,
             email=alerts.email,
         )
@@ -40,7 +40,7 @@ class AlertsStack(LittilStack):
         )
         if not isinstance(env, WorkloadEnvironment):
             return
-        topic_name = physical_name(env.country, env.name, "alerts")
+        topic_name = self.physical_name("alerts")
         self.topic = AlertTopic(self, "topic", name=topic_name, email=alerts.email).topic
         confirm = [f"{env.region}: {topic_name}"]
         if env.alarms.outside_health_check:

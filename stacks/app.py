@@ -5,8 +5,10 @@ from __future__ import annotations
 from cdktf import App
 
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.settings import ApiVariant
 from stacks.alerts import AlertsStack
-from stacks.api import ApiStack
+from stacks.api_fargate import FargateApiStack
+from stacks.api_instance import InstanceApiStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
 from stacks.maintenance import MaintenanceStack
@@ -33,9 +35,15 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
 
 def add_workload_stacks(app: App, *, env: WorkloadEnvironment, shared: SharedEnvironment) -> None:
     """The stacks of one workload environment, wired by construct attributes (remote state in Terraform)."""
+    on_ecs = env.api.variant is ApiVariant.ECS  # the one place the variant is chosen
     alerts = AlertsStack(app, env=env)
     certificate = CertificateStack(app, env=env)
-    network = NetworkStack(app, env=env)
+    network = NetworkStack(app, env=env, api_public_address=not on_ecs)
     database = DatabaseStack(app, env=env, network=network.network, alerts=alerts)
-    ApiStack(app, env=env, shared=shared, alerts=alerts, certificate=certificate, network=network, database=database)
+    if on_ecs:
+        FargateApiStack(
+            app, env=env, shared=shared, alerts=alerts, certificate=certificate, network=network, database=database
+        )
+    else:
+        InstanceApiStack(app, env=env, shared=shared, alerts=alerts, network=network, database=database)
     MaintenanceStack(app, env=env, shared=shared, network=network, database=database)

@@ -72,6 +72,10 @@ class LittilStack(TerraformStack):
             ],
         )
 
+    def physical_name(self, *parts: str) -> str:
+        """This environment's name for a resource: `LITTIL-<country>-<env>-<parts...>` (modules.naming)."""
+        return physical_name(self.env.country, self.env.name, *parts)
+
     def provider_in(self, region: str) -> AwsProvider:
         """A second AWS provider (alias = the region) for what must live in another region, same account and tags."""
         return self._aws_provider(f"aws-{region}", region=region, alias=region)
@@ -124,7 +128,7 @@ class LittilStack(TerraformStack):
         role = TerraformPlanRole(
             self,
             "plan-role",
-            role_name=physical_name(env.country, env.name, "terraform-plan"),
+            role_name=self.physical_name("terraform-plan"),
             provider_arn=provider_arn,
             org=env.ci.github_org,
             repo=env.ci.github_repo,

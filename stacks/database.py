@@ -7,7 +7,6 @@ from constructs import Construct
 
 from config.model import WorkloadEnvironment
 from modules.database import MariaDb
-from modules.naming import physical_name
 from modules.network import Network
 from modules.observe.alarms import DatabaseAlarms
 from stacks.alerts import AlertsStack
@@ -21,7 +20,7 @@ class DatabaseStack(LittilStack):
         self.database = MariaDb(
             self,
             "database",
-            identifier=physical_name(env.country, env.name, "db").lower(),
+            identifier=self.physical_name("db").lower(),
             vpc_id=network.vpc.id,
             subnet_ids=network.isolated_subnet_ids,
             database_name=database.name,

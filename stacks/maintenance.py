@@ -15,7 +15,6 @@ from modules.api.ecs_exec import EcsExecUser, exec_command_output
 from modules.database import allow_client
 from modules.ecr import MAINTENANCE_REPOSITORY
 from modules.maintenance import CONTAINER_NAME, MaintenanceService
-from modules.naming import physical_name
 from stacks.base import LittilStack
 from stacks.database import DatabaseStack
 from stacks.network import NetworkStack
@@ -32,16 +31,16 @@ class MaintenanceStack(LittilStack):
         database: DatabaseStack,
     ) -> None:
         super().__init__(scope, component="maintenance", env=env)
-        name = physical_name(env.country, env.name, "maintenance")
+        name = self.physical_name("maintenance")
         enabled = env.maintenance.enabled
-        user_name = physical_name(env.country, env.name, "maintenance", "ECSExec-User")
+        user_name = self.physical_name("maintenance", "ECSExec-User")
         # Disabled, the stack is the user alone: no account lookup, no reads from other stacks.
         account_id = self.current_account_id if enabled else ""
         self.exec_user = EcsExecUser(
             self,
             "exec-user",
             user_name=user_name,
-            policy_name=physical_name(env.country, env.name, "maintenance", "ECSExec"),
+            policy_name=self.physical_name("maintenance", "ECSExec"),
             cluster_name=name,
             region=env.region,
             account_id=account_id,

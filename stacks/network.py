@@ -6,23 +6,21 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from config.model import WorkloadEnvironment
-from config.settings import ApiVariant
-from modules.naming import physical_name
 from modules.network import Network
 from stacks.base import LittilStack
 
 
 class NetworkStack(LittilStack):
-    def __init__(self, scope: Construct, *, env: WorkloadEnvironment) -> None:
+    def __init__(self, scope: Construct, *, env: WorkloadEnvironment, api_public_address: bool) -> None:
         super().__init__(scope, component="network", env=env)
         self.network = Network(
             self,
             "network",
-            name=physical_name(env.country, env.name, "vpc"),
+            name=self.physical_name("vpc"),
             cidr=env.network.vpc_cidr,
             availability_zones=env.network.availability_zones,
             nat_gateway=env.network.nat_gateway,
-            api_public_address=env.api.variant is ApiVariant.EC2,
+            api_public_address=api_public_address,
         )
         if self.network.api_address is not None:
             TerraformOutput(
