@@ -14,7 +14,8 @@ import pytest
 
 from config.model import AppConfig, WorkloadEnvironment
 from modules.api.runtime import HEALTH_CHECK_PATH
-from modules.observe.alarms import GIB, GUIDE, MIB
+from modules.observe.alarm_kinds import ALARMS
+from modules.observe.alarms import GIB, MIB
 from tests.test_ec2 import instance
 from tests.tf import Stack, body_of, boot_script, follow, named, only, ref, resources, role_statements
 from tools.instance_boot import heredoc
@@ -90,7 +91,7 @@ def test_every_alarm_mails_its_own_environment_when_it_fires_and_when_it_clears(
                     for action in alarm["alarm_actions"][1:]:
                         assert re.fullmatch(rf"arn:aws:automate:{env.region}:ec2:(recover|reboot)", action), action
                     # The mail says what it means and what to do first.
-                    assert alarm["alarm_description"] == GUIDE[kind].description
+                    assert alarm["alarm_description"] == ALARMS[kind].description
                     checked += 1
     assert checked >= 2 * len(config.workloads) * len(DATABASE_ALARMS)
 
@@ -331,6 +332,6 @@ def test_every_account_has_a_monthly_budget_mailing_at_80_forecast_and_100_actua
 
 def test_readme_says_what_each_alarm_means_and_what_to_do_first() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for kind, guide in GUIDE.items():
+    for kind, guide in ALARMS.items():
         row = f"| `{kind}` | {guide.meaning} | {guide.first_action} |"
         assert row in readme, kind

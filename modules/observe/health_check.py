@@ -50,10 +50,5 @@ class OutsideHealthCheck(Construct):
         self.alarms.add(
             "api-outside-health-check",
             Metric("AWS/Route53", "HealthCheckStatus", {"HealthCheckId": self.health_check.id}),
-            statistic="Minimum",
-            comparison="LessThanThreshold",
             threshold=1,
-            period_seconds=60,
-            evaluation_periods=3,
-            missing_data="breaching",
         )

@@ -8,9 +8,9 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+from modules.observe.alarm_kinds import ALARMS
 from modules.observe.alarms import (
     GIB,
-    GUIDE,
     MIB,
     AlarmSet,
     DatabaseAlarms,
@@ -42,7 +42,7 @@ def assert_tells_the_topic_and_explains_itself(stack: Stack, extra_actions: dict
     for kind, alarm in alarms(stack).items():
         assert alarm["alarm_actions"] == [TOPIC, *extra_actions.get(kind, [])], kind
         assert alarm["ok_actions"] == [TOPIC], kind  # never recover or reboot on the way back to OK
-        assert alarm["alarm_description"] == GUIDE[kind].description, kind
+        assert alarm["alarm_description"] == ALARMS[kind].description, kind
 
 
 def api_on_fargate(desired_count: int) -> Built[FargateApiAlarms]:
@@ -119,17 +119,15 @@ def fixed_cpu_instance() -> Built[InstanceApiAlarms]:
 
 
 def make_alarm_set(stack: TerraformStack) -> AlarmSet:
-    """A bare AlarmSet in another region (its own provider), with one alarm that also has an instance action."""
+    """A bare AlarmSet in another region (its own provider), with one alarm that also has an instance action
+    and evaluates over more periods than its kind's default."""
     elsewhere = AwsProvider(stack, "elsewhere", region="us-east-1", alias="elsewhere")
     alarm_set = AlarmSet(stack, "set", name_prefix=PREFIX, topic_arn=TOPIC, provider=elsewhere)
     alarm_set.add(
         "api-instance-check",
         Metric("AWS/EC2", "StatusCheckFailed_Instance", {"InstanceId": "i-1"}),
-        statistic="Maximum",
-        comparison="GreaterThanOrEqualToThreshold",
         threshold=1,
-        period_seconds=60,
-        evaluation_periods=3,
+        evaluation_periods=4,
         instance_actions=["arn:aws:automate:us-east-1:ec2:reboot"],
     )
     return alarm_set
@@ -140,21 +138,24 @@ def alarm_set() -> Built[AlarmSet]:
     return build(make_alarm_set)
 
 
-def test_add_names_describes_and_wires_one_alarm_exactly_as_asked(alarm_set: Built[AlarmSet]) -> None:
+def test_add_names_describes_and_wires_one_alarm_from_its_kind_and_the_changes_asked(
+    alarm_set: Built[AlarmSet],
+) -> None:
+    kind = ALARMS["api-instance-check"]
     assert has_resource(
         alarm_set,
         "aws_cloudwatch_metric_alarm",
         {
             "alarm_name": f"{PREFIX}-api-instance-check",
-            "alarm_description": GUIDE["api-instance-check"].description,
+            "alarm_description": kind.description,
             "namespace": "AWS/EC2",
             "metric_name": "StatusCheckFailed_Instance",
             "dimensions": {"InstanceId": "i-1"},
-            "statistic": "Maximum",
-            "comparison_operator": "GreaterThanOrEqualToThreshold",
+            "statistic": kind.statistic,
+            "comparison_operator": kind.comparison,
             "threshold": 1,
-            "period": 60,
-            "evaluation_periods": 3,
+            "period": kind.period_seconds,
+            "evaluation_periods": 4,
             # Without a choice, missing data neither fires nor clears the alarm.
             "treat_missing_data": "missing",
             "alarm_actions": [TOPIC, "arn:aws:automate:us-east-1:ec2:reboot"],
@@ -178,7 +179,7 @@ def restart_watch() -> Built[AlarmSet]:
 def test_a_restart_that_eventbridge_could_not_start_alarms_at_once(restart_watch: Built[AlarmSet]) -> None:
     assert alarms(restart_watch.stack)["api-restart-failed"] | {"alarm_actions": None, "ok_actions": None} == {
         "alarm_name": f"{PREFIX}-api-restart-failed",
-        "alarm_description": GUIDE["api-restart-failed"].description,
+        "alarm_description": ALARMS["api-restart-failed"].description,
         "namespace": "AWS/Events",
         "metric_name": "FailedInvocations",
         "dimensions": {"RuleName": "littil-test-password-changed"},
@@ -196,7 +197,7 @@ def test_a_restart_that_eventbridge_could_not_start_alarms_at_once(restart_watch
 
 
 def test_the_description_is_the_guides_meaning_then_the_first_action() -> None:
-    guide = GUIDE["db-cpu"]
+    guide = ALARMS["db-cpu"]
     assert guide.description == f"{guide.meaning} First: {guide.first_action}"
 
 
@@ -205,11 +206,7 @@ def test_an_alarm_without_a_guide_entry_is_refused() -> None:
         AlarmSet(stack, "set", name_prefix=PREFIX, topic_arn=TOPIC).add(
             "api-something-new",
             Metric("AWS/EC2", "CPUUtilization", {}),
-            statistic="Average",
-            comparison="GreaterThanThreshold",
             threshold=90,
-            period_seconds=300,
-            evaluation_periods=1,
         )
 
     with pytest.raises(KeyError, match="api-something-new"):

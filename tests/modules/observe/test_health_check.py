@@ -6,7 +6,7 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from modules.observe.alarms import GUIDE
+from modules.observe.alarm_kinds import ALARMS
 from modules.observe.health_check import HEALTH_CHECK_METRICS_REGION, OutsideHealthCheck
 from tests.modules.alone import Built, build, has_resource
 from tests.tf import only, ref, resources
@@ -59,7 +59,7 @@ def test_its_alarm_reads_this_check_after_three_unhealthy_minutes_and_silence_al
         "aws_cloudwatch_metric_alarm",
         {
             "alarm_name": f"{PREFIX}-api-outside-health-check",
-            "alarm_description": GUIDE["api-outside-health-check"].description,
+            "alarm_description": ALARMS["api-outside-health-check"].description,
             "namespace": "AWS/Route53",
             "metric_name": "HealthCheckStatus",
             "dimensions": {"HealthCheckId": ref("aws_route53_health_check", check_name, "id")},
