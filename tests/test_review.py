@@ -11,7 +11,8 @@ from typing import Any
 
 from tests.conftest import REPO
 from tests.tf import Stack, only, resources, state_bucket
-from tools.review import NOT_RESOURCES, compare, plannable, render, render_markdown
+from tools.review.compare import NOT_RESOURCES, compare
+from tools.review.render import plannable, render, render_markdown
 
 DB = "aws_db_instance"
 

@@ -147,7 +147,7 @@ def test_a_plan_is_skipped_with_a_note_until_its_role_variable_is_set(tmp_path: 
 
 
 def test_a_pull_requests_plan_of_a_production_grade_account_runs_in_its_reviewed_environment() -> None:
-    """tools/review.plannable names the environment (`github_environment`, empty for the others); a push to main
+    """tools/review/render.plannable names the environment (`github_environment`, empty for the others); a push to main
     plans without one, as the role's trust admits main. An empty name is no environment on GitHub."""
     (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
     assert ci["jobs"]["plan"]["environment"] == (
