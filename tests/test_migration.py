@@ -11,8 +11,9 @@ import pytest
 from config.model import AppConfig
 from tests.tf import Stack
 from tools.migration.__main__ import main as migration_report
-from tools.migration.cutover import Adoption, OurStack, fates, our_stack, our_stacks, walk
+from tools.migration.cutover import fates, walk
 from tools.migration.legacy import ACCOUNT_IDS, LegacyStack, Name, hand_made, load_stacks
+from tools.migration.ours import Adoption, OurStack, our_stack, our_stacks
 from tools.migration.plan import IDLE_API, PLAN, SERVING, Step
 
 RUNBOOK = Path(__file__).resolve().parents[1] / "docs" / "migration.md"

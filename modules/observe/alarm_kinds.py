@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# PutMetricAlarm's limits (CloudWatch API Reference): what it calls TreatMissingData, and how long
+# an alarm may look back: Period x EvaluationPeriods at most 7 days, and 1 day below a 1-hour period.
+MISSING_DATA = ("missing", "breaching", "notBreaching", "ignore")
+DAY = 86400
 ABOVE = "GreaterThanThreshold"
 AT_LEAST = "GreaterThanOrEqualToThreshold"
 BELOW = "LessThanThreshold"
@@ -26,6 +30,17 @@ class AlarmKind:
     evaluation_periods: int
     # What a period without data points counts as: "missing" (keep the state), "breaching", "notBreaching".
     missing_data: str = "missing"
+
+    def __post_init__(self) -> None:
+        window = self.period_seconds * self.evaluation_periods
+        limit = 7 * DAY if self.period_seconds >= 3600 else DAY
+        if self.period_seconds % 60 or not 0 < window <= limit:
+            raise ValueError(
+                f"CloudWatch refuses {self.evaluation_periods} periods of {self.period_seconds} s: periods are"
+                f" whole minutes and look back at most {limit // DAY} day(s) with this period"
+            )
+        if self.missing_data not in MISSING_DATA:
+            raise ValueError(f"missing_data {self.missing_data!r} is none of CloudWatch's {MISSING_DATA}")
 
     @property
     def description(self) -> str:

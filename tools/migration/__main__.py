@@ -13,8 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools.migration.cutover import fates, our_stacks, walk
+from tools.migration.cutover import fates, walk
 from tools.migration.legacy import ACCOUNT_IDS, load_stacks
+from tools.migration.ours import our_stacks
 from tools.migration.plan import PLAN
 
 

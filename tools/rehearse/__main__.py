@@ -21,7 +21,7 @@ import lazy_provider
 from config.loader import ConfigError, load_config
 from config.model import AppConfig
 from config.settings import ApiVariant
-from tools.rehearse import procedures
+from tools.rehearse import adoption, instance, procedures
 from tools.rehearse.emulator import Emulators
 from tools.rehearse.run import (
     Rehearsal,
@@ -43,9 +43,9 @@ def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str) ->
     """Every account starts so: deploy over the old system's data, then its state moves into its bucket."""
     with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
         outdir = rehearsal.synth(config, f"{name}-base")
-        adopted = procedures.seed_old_system(rehearsal, outdir, name)
+        adopted = adoption.seed_old_system(rehearsal, outdir, name)
         rehearsal.deploy_environment(outdir, name)
-        procedures.check_adopted_data_kept(rehearsal, name, adopted)
+        adoption.check_adopted_data_kept(rehearsal, name, adopted)
     with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
         moved = procedures.move_state_into_bucket(rehearsal, config, name)
     return moved
@@ -60,7 +60,7 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> N
     # restore waits on RDS), so the ECS one takes maintenance and the variant switch.
     if env.api.variant is ApiVariant.EC2:
         with rehearsal.step(f"{name}: replace the SSH key"):
-            procedures.replace_ssh_key(rehearsal, config, name)
+            instance.replace_ssh_key(rehearsal, config, name)
         with rehearsal.step(f"{name}: restore the database from a snapshot"):
             procedures.restore_database(rehearsal, config, name)
     else:

@@ -8,83 +8,22 @@ with the emulator's API (boto3) where Terraform alone would not tell.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import shlex
-import shutil
-import subprocess
-import sys
-import time
-from pathlib import Path
-from typing import Any
 
-from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.model import AppConfig, SharedEnvironment
 from config.settings import ApiVariant
-from tools.instance_boot import Boot, boot_certificate
-from tools.migration.cutover import our_stack
-from tools.migration.legacy import Name
-from tools.rehearse.run import Rehearsal, RehearsalFailure, say, with_workload
-from tools.stacks import deploy_order, environment_of
-from tools.synthesized import read_stacks
-
-SSH_KEYS = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u first@littil",
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9NQ0xz6mWkqmW4pCq0b2n8lK1eVqRZ8rXH3xYwK1aB replacement@littil",
+from tools.rehearse.run import (
+    Rehearsal,
+    RehearsalFailure,
+    aws_cli,
+    client,
+    env_config,
+    fresh_synth,
+    replace_shared,
+    say,
+    with_workload,
 )
-
-
-def client(rehearsal: Rehearsal, env: str, service: str) -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client(
-        service,
-        region_name="eu-west-1",
-        endpoint_url=rehearsal.workspace.endpoints[env],
-        aws_access_key_id="rehearsal",
-        aws_secret_access_key="rehearsal",
-    )
-
-
-def aws_cli(rehearsal: Rehearsal, env: str, command: str) -> str:
-    """Run a README or output `aws ...` line, as pasted, against the environment's emulator."""
-    arguments = shlex.split(command)
-    if arguments[0] != "aws":
-        raise RehearsalFailure(f"not an aws command: {command}")
-    result = subprocess.run(
-        [sys.executable, "-m", "awscli", *arguments[1:], "--endpoint-url", rehearsal.workspace.endpoints[env]],
-        env={
-            **os.environ,
-            "AWS_ACCESS_KEY_ID": "rehearsal",
-            "AWS_SECRET_ACCESS_KEY": "rehearsal",
-            "AWS_EC2_METADATA_DISABLED": "true",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RehearsalFailure(f"`{command}` failed: {result.stderr.strip()}")
-    return result.stdout
-
-
-def replace_shared(config: AppConfig, shared: SharedEnvironment) -> AppConfig:
-    return config.model_copy(update={"shared": shared})
-
-
-def env_config(config: AppConfig, name: str) -> WorkloadEnvironment | SharedEnvironment:
-    return config.shared if name == config.shared.name else config.workload(name)
-
-
-def fresh_synth(rehearsal: Rehearsal, config: AppConfig, label: str, stacks: list[str]) -> Path:
-    """`make synth`, then the named stacks as they now are in cdktf.out (their .terraform gone)."""
-    outdir = rehearsal.synth(config, label)
-    for stack in stacks:
-        shutil.rmtree(rehearsal.workspace.stack_dir(stack) / ".terraform", ignore_errors=True)
-        (rehearsal.workspace.stack_dir(stack) / ".terraform.lock.hcl").unlink(missing_ok=True)
-    rehearsal.workspace.load(outdir, stacks)
-    return outdir
+from tools.stacks import deploy_order
 
 
 def move_state_into_bucket(rehearsal: Rehearsal, config: AppConfig, name: str) -> AppConfig:
@@ -119,72 +58,6 @@ def move_state_into_bucket(rehearsal: Rehearsal, config: AppConfig, name: str) -
         leftover.unlink()
     rehearsal.assert_no_changes([stack])
     return moved
-
-
-# What the old system left in each account, as the seed writes it and the check reads it back.
-OLD_IMAGE_TAG = "1.3.1"
-OLD_LOG_EVENT = "written by the old system"
-
-
-def seed_old_system(rehearsal: Rehearsal, outdir: Path, name: str) -> list[Name]:
-    """docs/migration.md before the first deploy: what the stacks of `name` import already exists, holding data.
-
-    Seeded from the synthesis itself (every import block of the environment), so nothing adopted
-    goes unrehearsed: an image in each repository, values in each secret, an event in each log
-    group (kept 731 days, as the old stacks did), and the account's GitHub OIDC provider.
-    """
-    adopted = [
-        adopted_name
-        for stack_name, stack in read_stacks(outdir).items()
-        if environment_of(stack) == name
-        for adopted_name in our_stack(stack_name, stack).adopts
-    ]
-    for old in adopted:
-        if old.namespace == "ecr-repository":
-            ecr = client(rehearsal, name, "ecr")
-            ecr.create_repository(repositoryName=old.value, imageTagMutability="MUTABLE")
-            manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json"}
-            ecr.put_image(repositoryName=old.value, imageManifest=json.dumps(manifest), imageTag=OLD_IMAGE_TAG)
-        elif old.namespace == "secret":
-            client(rehearsal, name, "secretsmanager").create_secret(Name=old.value, SecretString=old_secret_value(old))
-        elif old.namespace == "log-group":
-            logs = client(rehearsal, name, "logs")
-            logs.create_log_group(logGroupName=old.value)
-            logs.put_retention_policy(logGroupName=old.value, retentionInDays=731)
-            logs.create_log_stream(logGroupName=old.value, logStreamName="quarkus-logs")
-            event = {"timestamp": int(time.time() * 1000), "message": OLD_LOG_EVENT}
-            logs.put_log_events(logGroupName=old.value, logStreamName="quarkus-logs", logEvents=[event])
-        elif old.namespace == "oidc-provider":
-            client(rehearsal, name, "iam").create_open_id_connect_provider(
-                Url=f"https://{old.value}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["f" * 40]
-            )
-        else:
-            raise RehearsalFailure(f"{name}: no seed for an adopted {old}")
-    return adopted
-
-
-def old_secret_value(secret: Name) -> str:
-    return json.dumps({"writtenBy": "an operator of the old system", "secret": secret.value})
-
-
-def check_adopted_data_kept(rehearsal: Rehearsal, name: str, adopted: list[Name]) -> None:
-    """After the deploy: every adopted thing is still there with what the old system put in it."""
-    for old in adopted:
-        if old.namespace == "ecr-repository":
-            images = client(rehearsal, name, "ecr").describe_images(repositoryName=old.value)["imageDetails"]
-            if not any(OLD_IMAGE_TAG in image.get("imageTags", []) for image in images):
-                raise RehearsalFailure(f"{name}: {old} lost the old system's image {OLD_IMAGE_TAG}")
-        elif old.namespace == "secret":
-            value = client(rehearsal, name, "secretsmanager").get_secret_value(SecretId=old.value)["SecretString"]
-            if value != old_secret_value(old):
-                raise RehearsalFailure(f"{name}: {old} no longer holds the operators' value")
-        elif old.namespace == "log-group":
-            logs = client(rehearsal, name, "logs")
-            events = logs.filter_log_events(logGroupName=old.value)["events"]
-            (group,) = logs.describe_log_groups(logGroupNamePrefix=old.value)["logGroups"]
-            if [event["message"] for event in events] != [OLD_LOG_EVENT] or group.get("retentionInDays", 0) < 731:
-                raise RehearsalFailure(f"{name}: {old} lost old events or keeps them shorter: {group}")
-    say(f"   {name}: adopted with their data: {', '.join(map(str, adopted))}")
 
 
 def maintenance_on_use_destroy(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
@@ -267,84 +140,6 @@ def roll_out_image_tag(rehearsal: Rehearsal, config: AppConfig, name: str, tag: 
         if not definition["containerDefinitions"][0]["image"].endswith(f"/littil-backend:{tag}"):
             raise RehearsalFailure(f"{stack}: the service runs {definition['containerDefinitions'][0]['image']}")
     return rolled
-
-
-def boot_instance_certificate(rehearsal: Rehearsal, name: str, instance_id: str) -> Boot:
-    """The instance's own certificate start (its user data as EC2 holds it) on a fresh disk.
-
-    `aws` is the real CLI against the environment's emulator, so the certificate store is the
-    secret the stack created; only certbot, DNS, the metadata service and systemctl are stubbed
-    (tools/instance_boot.py). DNS answers with the instance's address from the first lookup.
-    """
-    ec2 = client(rehearsal, name, "ec2")
-    attribute = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")
-    user_data = base64.b64decode(attribute["UserData"]["Value"]).decode()
-    (address,) = [a["PublicIp"] for a in ec2.describe_addresses()["Addresses"] if a.get("InstanceId") == instance_id]
-    root = rehearsal.scratch / "instances" / instance_id
-    aws = root / "aws"
-    aws.mkdir(parents=True)
-    (aws / "aws").write_text(
-        f'#!/bin/bash\nexec {shlex.quote(sys.executable)} -m awscli "$@"'
-        f" --endpoint-url {shlex.quote(rehearsal.workspace.endpoints[name])}\n"
-    )
-    (aws / "aws").chmod(0o755)
-    credentials = {"AWS_ACCESS_KEY_ID": "rehearsal", "AWS_SECRET_ACCESS_KEY": "rehearsal"}
-    boot = boot_certificate(
-        user_data, root, aws_path=aws, public_ip=address, dns_answers=[address], environment=credentials
-    )
-    if boot.returncode != 0 or boot.fingerprint is None:
-        raise RehearsalFailure(f"api-{name}: instance {instance_id} has no certificate after its start:\n{boot.log}")
-    return boot
-
-
-def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
-    """README "Lost SSH key": a new public key reaches the instance (it is replaced, on the same address).
-
-    Each instance also runs its certificate start: the first asks Let's Encrypt (stubbed) and
-    stores what it got; its replacement must serve that certificate without asking again.
-    """
-    stack = f"api-{name}"
-    ec2 = client(rehearsal, name, "ec2")
-    seen: list[tuple[str, str]] = []
-    boots: list[Boot] = []
-    for index, key in enumerate(SSH_KEYS):
-        env = config.workload(name)
-        keyed = with_workload(
-            config,
-            env.model_copy(
-                update={
-                    "api": env.api.model_copy(update={"ec2": env.api.ec2.model_copy(update={"ssh_public_key": key})})
-                }
-            ),
-        )
-        fresh_synth(rehearsal, keyed, f"{name}-ssh-{index}", [stack])
-        rehearsal.apply(stack)
-        rehearsal.assert_no_changes([stack], allow_convergence=True)
-        instance_id = rehearsal.output(stack, "instance-id")
-        (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
-        key_name = reservation["Instances"][0]["KeyName"]
-        (pair,) = ec2.describe_key_pairs(KeyNames=[key_name])["KeyPairs"]
-        if pair.get("PublicKey", key).split()[:2] != key.split()[:2]:
-            raise RehearsalFailure(f"{stack}: instance {instance_id} has key {key_name}, not the configured one")
-        seen.append((instance_id, key_name))
-        boots.append(boot_instance_certificate(rehearsal, name, instance_id))
-    if seen[0][1] == seen[1][1]:
-        raise RehearsalFailure(f"{stack}: the new key never reached the instance (key pair {seen[0][1]} kept)")
-    first, replacement = boots
-    if not first.asked_lets_encrypt:
-        raise RehearsalFailure(f"{stack}: the first instance found a stored certificate before any was issued")
-    if replacement.asked_lets_encrypt or replacement.fingerprint != first.fingerprint:
-        raise RehearsalFailure(
-            f"{stack}: the replaced instance asked Let's Encrypt again instead of restoring"
-            f" the stored certificate {first.fingerprint}:\n{replacement.log}"
-        )
-    address = client(rehearsal, name, "ec2").describe_addresses()["Addresses"]
-    if [a.get("InstanceId") for a in address] != [seen[1][0]]:
-        raise RehearsalFailure(f"{stack}: the Elastic IP is not on the new instance: {address}")
-    # Back to the committed config (no key): the instance is replaced once more.
-    fresh_synth(rehearsal, config, f"{name}-no-ssh", [stack])
-    rehearsal.apply(stack)
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
 
 
 def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:

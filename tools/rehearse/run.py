@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from config.model import AppConfig, WorkloadEnvironment
+from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 from tools.rehearse.workspace import (
     COMPATIBILITY_EDITS,
     Terraform,
@@ -65,6 +70,59 @@ def with_workload(config: AppConfig, env: WorkloadEnvironment) -> AppConfig:
     return config.model_copy(
         update={"workloads": tuple(env if existing.name == env.name else existing for existing in config.workloads)}
     )
+
+
+def client(rehearsal: Rehearsal, env: str, service: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(
+        service,
+        region_name="eu-west-1",
+        endpoint_url=rehearsal.workspace.endpoints[env],
+        aws_access_key_id="rehearsal",
+        aws_secret_access_key="rehearsal",
+    )
+
+
+def aws_cli(rehearsal: Rehearsal, env: str, command: str) -> str:
+    """Run a README or output `aws ...` line, as pasted, against the environment's emulator."""
+    arguments = shlex.split(command)
+    if arguments[0] != "aws":
+        raise RehearsalFailure(f"not an aws command: {command}")
+    result = subprocess.run(
+        [sys.executable, "-m", "awscli", *arguments[1:], "--endpoint-url", rehearsal.workspace.endpoints[env]],
+        env={
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "rehearsal",
+            "AWS_SECRET_ACCESS_KEY": "rehearsal",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RehearsalFailure(f"`{command}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def replace_shared(config: AppConfig, shared: SharedEnvironment) -> AppConfig:
+    return config.model_copy(update={"shared": shared})
+
+
+def env_config(config: AppConfig, name: str) -> WorkloadEnvironment | SharedEnvironment:
+    return config.shared if name == config.shared.name else config.workload(name)
+
+
+def fresh_synth(rehearsal: Rehearsal, config: AppConfig, label: str, stacks: list[str]) -> Path:
+    """`make synth`, then the named stacks as they now are in cdktf.out (their .terraform gone)."""
+    outdir = rehearsal.synth(config, label)
+    for stack in stacks:
+        shutil.rmtree(rehearsal.workspace.stack_dir(stack) / ".terraform", ignore_errors=True)
+        (rehearsal.workspace.stack_dir(stack) / ".terraform.lock.hcl").unlink(missing_ok=True)
+    rehearsal.workspace.load(outdir, stacks)
+    return outdir
 
 
 def synthesize(config: AppConfig, outdir: Path) -> Path:

@@ -196,11 +196,6 @@ def test_a_restart_that_eventbridge_could_not_start_alarms_at_once(restart_watch
     assert_tells_the_topic_and_explains_itself(restart_watch.stack, {})
 
 
-def test_the_description_is_the_guides_meaning_then_the_first_action() -> None:
-    guide = ALARMS["db-cpu"]
-    assert guide.description == f"{guide.meaning} First: {guide.first_action}"
-
-
 def test_an_alarm_without_a_guide_entry_is_refused() -> None:
     def undocumented(stack: TerraformStack) -> None:
         AlarmSet(stack, "set", name_prefix=PREFIX, topic_arn=TOPIC).add(
