@@ -59,7 +59,7 @@ class StateConfig(Settings):
 
     noncurrent_version_expiration_days: PositiveInt
     # false: state-<env> keeps its own state in a local file (bootstrap). After the bucket
-    # exists, true moves it into the bucket (see README, "Bootstrapping state").
+    # exists, true moves it into the bucket (docs/runbooks/bootstrap-state.md).
     store_own_state_in_bucket: StrictBool
 
 
@@ -112,7 +112,7 @@ class DatabaseConfig(Settings):
     backup_retention_days: Annotated[StrictInt, checked(rules.backup_retention)]
     deletion_protection: StrictBool
     multi_az: StrictBool
-    # Off by default: the application's JDBC URL does not ask for TLS (see README).
+    # Off by default: the application's JDBC URL does not ask for TLS (docs/design.md, "Secrets").
     require_secure_transport: StrictBool
     # Statements slower than this go to the slow-query log, which CloudWatch Logs receives.
     slow_query_seconds: Annotated[StrictInt, within(1, 3600, "seconds (MariaDB long_query_time)")]
@@ -224,7 +224,7 @@ class AlertsConfig(Settings):
 
 
 class AlarmsConfig(Settings):
-    """Thresholds of the workload alarms (README, "Alarms"); each alarm mails again when it returns to OK."""
+    """Thresholds of the workload alarms (docs/runbooks/answer-alarm.md); each mails again when it returns to OK."""
 
     # Route53 HTTPS check of https://api.<domain>/q/health/ready from outside AWS (about 1.50 USD a month).
     outside_health_check: StrictBool

@@ -18,8 +18,8 @@ production_grade = false
 state {
   # Old versions of state files are kept this long after being overwritten.
   noncurrent_version_expiration_days = 90
-  # Bootstrap with false (local state file); after the first deploy set true and run
-  # `terraform init -migrate-state` in cdktf.out/stacks/state-<env> (README).
+  # Bootstrap with false (local state file); after the first deploy set true and push the
+  # local state into the bucket (docs/runbooks/bootstrap-state.md).
   store_own_state_in_bucket = false
 }
 
@@ -33,7 +33,7 @@ github {
 
 ci {
   # This repository on GitHub: its pull requests and main may assume each account's read-only
-  # LITTIL-NL-<env>-terraform-plan role (README, "CI"). No one else may.
+  # LITTIL-NL-<env>-terraform-plan role (docs/development.md, "CI"). No one else may.
   github_org  = "Devoxx4Kids-NPO"
   github_repo = "littil-infrastructure"
 }
@@ -61,7 +61,7 @@ database {
   backup_retention_days    = 7
   deletion_protection      = true
   multi_az                 = false # opt-in: doubles the database cost
-  require_secure_transport = false # see README: the API must ask for TLS first
+  require_secure_transport = false # docs/design.md, "Secrets": the API must ask for TLS first
   slow_query_seconds       = 2     # statements slower than this reach the slowquery log in CloudWatch
   # true only for the apply that moves engine_version to a new major version.
   allow_major_version_upgrade = false
@@ -74,7 +74,7 @@ database {
 
 api {
   variant            = "ecs" # "ecs" (Fargate + ALB) or "ec2" (one instance)
-  # A release of littil-backend (its git tag without the "v"; README: "Choosing an image tag").
+  # A release of littil-backend (its git tag without the "v"; docs/runbooks/roll-out-image.md).
   image_tag          = "1.6.0"
   log_retention_days = 30
 
@@ -101,13 +101,13 @@ maintenance {
 
 # Every account: the budget, and where its mail goes. AWS sends a confirmation mail per alarm topic
 # (two per workload environment with the outside health check): alarms reach nobody until someone
-# clicks "Confirm subscription" in it (README, "Alarms").
+# clicks "Confirm subscription" in it (docs/runbooks/answer-alarm.md).
 alerts {
   email              = "info@littil.org" # confirm the address
-  monthly_budget_usd = 80 # a new environment (ECS, 20 GB database) costs about 60 (README, "Cost")
+  monthly_budget_usd = 80 # a new environment (ECS, 20 GB database) costs about 60 (docs/design.md, "Cost")
 }
 
-# Workload environments: alarm thresholds (README, "Alarms" says what each means and what to do).
+# Workload environments: alarm thresholds (docs/runbooks/answer-alarm.md says what each means and what to do).
 alarms {
   outside_health_check         = true # Route53 HTTPS check from outside AWS: about 1.50 USD a month
   http_5xx_per_5_minutes       = 10

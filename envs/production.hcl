@@ -26,5 +26,5 @@ api {
 }
 
 alerts {
-  monthly_budget_usd = 60 # EC2 with the 100 GB database: about 44 USD a month (README, "Cost")
+  monthly_budget_usd = 60 # EC2 with the 100 GB database: about 44 USD a month (docs/design.md, "Cost")
 }

@@ -6,5 +6,5 @@ account_id = "680278545709"
 adopt_legacy = true
 
 alerts {
-  monthly_budget_usd = 10 # ECR storage: about 1 USD a month (README, "Cost")
+  monthly_budget_usd = 10 # ECR storage: about 1 USD a month (docs/design.md, "Cost")
 }

@@ -21,5 +21,5 @@ api {
 }
 
 alerts {
-  monthly_budget_usd = 95 # ECS with the 100 GB database: about 70 USD a month (README, "Cost")
+  monthly_budget_usd = 95 # ECS with the 100 GB database: about 70 USD a month (docs/design.md, "Cost")
 }

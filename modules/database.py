@@ -43,7 +43,7 @@ class MariaDb(Construct):
     CloudWatch Logs with the error log.
 
     `require_secure_transport=True` makes the server refuse clients without TLS;
-    only turn it on once every client asks for TLS (see README).
+    only turn it on once every client asks for TLS (docs/design.md, "Secrets").
 
     The security group has no rules: each client adds its own with
     `allow_client(...)`. Exposes `instance`, `security_group`, `secret_arn`,

@@ -118,8 +118,8 @@ class ApiStack(LittilStack):
             create=env.github.create_oidc_provider,
             adopt_in_account=env.account_id if env.adopt_legacy else None,
         )
-        # Read-only plans of this account's stacks for this repository's CI (README, "CI"). Secrets whose value
-        # Terraform wrote are in the state it reads anyway; an adopted smtp secret holds the operators' value.
+        # Read-only plans of this account's stacks for this repository's CI (docs/development.md, "CI"). Secrets
+        # whose value Terraform wrote are in the state it reads anyway; an adopted smtp secret holds the operators'.
         self.plan_role = self.add_plan_role(
             provider_arn=self.github_oidc.arn,
             readable_secret_arns=[self.logging.secret.arn, *([] if env.adopt_legacy else [self.smtp.secret.arn])],

@@ -118,8 +118,9 @@ class LittilStack(TerraformStack):
         readable_secret_arns: Sequence[str] = (),
         readable_parameter_arns: Sequence[str] = (),
     ) -> TerraformPlanRole:
-        """This account's read-only role for this repository's CI plans (README, "CI"), and its ARN as an output
-        named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC provider.
+        """This account's read-only role for this repository's CI plans (docs/development.md, "CI"), and its ARN as an
+        output named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC
+        provider.
 
         A production-grade account's role admits pull requests only through the GitHub environment
         `plan_environment(<env>)`, whose required reviewers approve each such job."""

@@ -75,7 +75,7 @@ class RegistryStack(LittilStack):
             repo=github.repo,
             policy_arns=[self.api_repository.push_pull_policy_arn],
         )
-        # Read-only plans of this account's stacks for this repository's CI (README, "CI").
+        # Read-only plans of this account's stacks for this repository's CI (docs/development.md, "CI").
         self.plan_role = self.add_plan_role(provider_arn=self.github_oidc.arn)
 
         for output_id, repository in (("api", self.api_repository), ("maintenance", self.maintenance_repository)):

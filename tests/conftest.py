@@ -141,7 +141,7 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 def envs_with_added(directory: Path, name: str, account_id: str) -> Path:
-    """A copy of the environments under test plus `envs/<name>.hcl` as the README's "Adding an environment"
+    """A copy of the environments under test plus `envs/<name>.hcl` as docs/runbooks/add-environment.md
     has an operator write it: nothing but account, domain and CORS origin."""
     envs = directory / "envs"
     shutil.copytree(ENVS_DIR, envs)
@@ -153,7 +153,7 @@ def envs_with_added(directory: Path, name: str, account_id: str) -> Path:
 
 @pytest.fixture(scope="session")
 def new_environment(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Stack]:
-    """The stacks of a new environment written the README's way (everything else from common.hcl).
+    """The stacks of a new environment written the runbook's way (everything else from common.hcl).
 
     What other teams copy: nothing adopted from the old system, every default as it ships.
     """

@@ -1,6 +1,6 @@
-"""README "Adding an environment": add envs/<name>.hcl, `make diagram`, and `make test` stays green.
+"""docs/runbooks/add-environment.md: add envs/<name>.hcl, `make diagram`, and `make test` stays green.
 
-The suite runs again against a copy of envs/ with one more environment, written the README's
+The suite runs again against a copy of envs/ with one more environment, written the runbook's
 way, and a picture redrawn for it: a test that hard-codes the environments, their stacks or
 their counts fails here. What cannot depend on the environments is marked
 `same_for_any_environments` (each with its reason) and left out.
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.same_for_any_environments
 
 @dataclass(frozen=True)
 class Steps:
-    """What each README step printed, in order; a failed step ends the run."""
+    """What each of the runbook's steps printed, in order; a failed step ends the run."""
 
     scratch: Path
     steps: list[tuple[str, subprocess.CompletedProcess[str]]]
@@ -44,7 +44,7 @@ RUNNING: list[subprocess.Popen[str]] = []
 
 
 def start() -> None:
-    """Begin the README's steps for an added environment on a background thread (its commands are subprocesses)."""
+    """Begin the runbook's steps for an added environment on a background thread (its commands are subprocesses)."""
     scratch = Path(tempfile.mkdtemp(prefix="littil-added-environment-"))
     SCRATCH.append(scratch)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="added-environment")
@@ -62,8 +62,8 @@ def stop() -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-# The environment the inner run adds: the README's example, unless the repository already has it; its
-# account a placeholder (like the README's) that no environment uses yet.
+# The environment the inner run adds: the runbook's example, unless the repository already has it; its
+# account a placeholder (like the runbook's) that no environment uses yet.
 ADDED = next(name for name in ("acceptance", "qa", "demo") if not (ENVS_DIR / f"{name}.hcl").exists())
 ADDED_ACCOUNT = next(
     digit * 12 for digit in "3456789" if not any(digit * 12 in path.read_text() for path in ENVS_DIR.glob("*.hcl"))
@@ -80,7 +80,7 @@ def readme_steps(scratch: Path) -> Steps:
     }
     python = sys.executable
     commands = {
-        # make synth, then make diagram, then make test (the README's steps), into the scratch directory.
+        # make synth, then make diagram, then make test (the runbook's steps), into the scratch directory.
         "synth": [python, "main.py"],
         "diagram": [python, "-m", "tools.diagram", str(scratch / "cdktf.out")],
         "suite": [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-m", "not same_for_any_environments"],

@@ -330,8 +330,8 @@ def test_every_account_has_a_monthly_budget_mailing_at_80_forecast_and_100_actua
     assert set(stacks["alerts-shared"]["resource"]) == {"aws_budgets_budget"}
 
 
-def test_readme_says_what_each_alarm_means_and_what_to_do_first() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_the_alarm_runbook_says_what_each_alarm_means_and_what_to_do_first() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "runbooks" / "answer-alarm.md").read_text()
     for kind, guide in ALARMS.items():
         row = f"| `{kind}` | {guide.meaning} | {guide.first_action} |"
         assert row in readme, kind

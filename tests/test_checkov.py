@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import REPO
 from tests.tf import Stack, resources
 
-# The outer scan already covers a README-written new environment's stacks (checkov_findings), which is
+# The outer scan already covers a new environment written the documented way's stacks (checkov_findings), which is
 # what catches an allow-list entry written per environment.
 pytestmark = pytest.mark.same_for_any_environments
 

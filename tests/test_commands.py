@@ -26,7 +26,7 @@ from tests.test_ec2 import TF_INTERPOLATION
 from tests.tf import Stack, boot_script
 from tools.instance_boot import heredoc
 
-DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md", REPO / "docs" / "migration.md"]
+DOCS = [REPO / "README.md", REPO / "maintenance-container" / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 # What a pasted line leaves for the operator to fill in, and a value of the right shape for each.
 FILL_INS = {
     r"<instance-id>": "i-0123456789abcdef0",

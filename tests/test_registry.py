@@ -166,7 +166,7 @@ def test_push_pull_policy_covers_exactly_its_repository_and_reaches_a_user_throu
     membership = attached_to(stack, "aws_iam_user_group_membership", "user", ref("aws_iam_user", user_id, "name"))
     assert membership["groups"] == [ref("aws_iam_group", group_id, "name")]
     assert user["name"] == f"LITTIL-NL-shared-{repo_name}-ecr-pushpull-User"
-    # No access key in Terraform: its secret would sit in state. Operators create keys (README).
+    # No access key in Terraform: its secret would sit in state. Operators create keys (docs/runbooks/).
     assert not resources(stack, "aws_iam_access_key")
 
 

@@ -259,8 +259,8 @@ def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
     ]
 
 
-def test_readme_names_the_plan_role_variable_of_every_environment_by_its_pattern() -> None:
-    readme = " ".join((REPO / "README.md").read_text().split())
+def test_the_development_guide_names_the_plan_role_variable_of_every_environment_by_its_pattern() -> None:
+    readme = " ".join((REPO / "docs" / "development.md").read_text().split())
     # The pattern, which covers every environment, an added one too; the shipped ones as its examples.
     assert plan_role_variable("<name>") == "LITTIL_PLAN_ROLE_<NAME>"
     assert "(an added environment: `LITTIL_PLAN_ROLE_<NAME>`)" in readme

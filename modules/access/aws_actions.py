@@ -50,7 +50,7 @@ STS_AUDIENCE = "sts.amazonaws.com"
 # publish-build-container.yml and restart-staging.yml run on (push to main, v* tags).
 # A release tag is `vX.Y.Z`: IAM's StringLike knows only `*` and `?`, so `v?*.?*.?*` (a `v`, then three
 # non-empty dot-separated parts) is as close as it gets; `vanity` or `v1` no longer match. Who may create
-# such tags at all is a repository ruleset on GitHub (README, "Release tags and main").
+# such tags at all is a repository ruleset on GitHub (docs/development.md, "Release tags and main").
 GITHUB_TRUSTED_REFS = ("refs/heads/main", "refs/tags/v?*.?*.?*")
 GITHUB_RELEASE_SUBJECTS = tuple(f"ref:{ref}" for ref in GITHUB_TRUSTED_REFS)
 # Who may plan read-only: this repository's pull requests (`sub` ends in `:pull_request`) and its main branch.

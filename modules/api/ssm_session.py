@@ -17,7 +17,7 @@ class SsmSessionUser(Construct):
     enforced), and the user may end or resume only sessions it started (their ids
     begin with its name) and open only their data channels. With `require_mfa`, a session starts only with credentials
     from an MFA sign-in (`aws sts get-session-token`). Terraform creates no access key:
-    an administrator hands one out (README). Exposes `access` (a `PolicyUser`).
+    an administrator hands one out (docs/runbooks/shell-access.md). Exposes `access` (a `PolicyUser`).
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 
 The key is the alarm name's suffix (after `LITTIL-<country>-<env>-`). `meaning` and
 `first_action` become the alarm's description, so its mail says them, and the
-README's alarm table repeats them (a test holds the two together). Thresholds and
+alarm runbook's table repeats them (docs/runbooks/answer-alarm.md; a test holds the two together). Thresholds and
 metrics come from the constructs in `modules.observe.alarms`.
 """
 

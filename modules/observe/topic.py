@@ -12,7 +12,7 @@ class AlertTopic(Construct):
     """SNS topic `name` with an e-mail subscription of `email`.
 
     AWS mails a confirmation link to `email`; until someone follows it the
-    subscription stays "pending confirmation" and nothing is delivered (README).
+    subscription stays "pending confirmation" and nothing is delivered (docs/runbooks/answer-alarm.md).
     The topic is not KMS-encrypted: CloudWatch alarms cannot publish to a topic
     under the AWS-managed SNS key, and alarm texts hold no secrets.
     `provider` puts it in another region (alarms notify topics of their own region).
