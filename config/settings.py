@@ -193,7 +193,7 @@ class Ec2ApiConfig(Settings):
     instance_type: Annotated[StrictStr, checked(rules.ec2_instance_type)]
     # The Amazon Linux 2023 AMI's snapshot is 8 GB; gp3 volumes end at 16 TiB.
     root_volume_gb: Annotated[StrictInt, within(8, 16384, "gp3 root volume in GB")]
-    # Let's Encrypt account and expiry mail.
+    # Let's Encrypt account address (it mails policy changes and incidents; expiry mail ended in 2025).
     certbot_email: Email
     # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
     ssh_public_key: Annotated[StrictStr, checked(rules.ssh_public_key)] | None

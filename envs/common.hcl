@@ -87,7 +87,7 @@ api {
   ec2 {
     instance_type  = "t3a.micro"
     root_volume_gb = 20
-    certbot_email  = "info@littil.org" # Let's Encrypt expiry notices: confirm the address
+    certbot_email  = "info@littil.org" # Let's Encrypt account: its policy and incident mail
     ssh_public_key = null # SSM Session Manager is the shell; set a key to allow SSH
     # SSH sources, e.g. ["203.0.113.7/32"]; empty: port 22 stays closed.
     ssh_allowed_cidrs = []

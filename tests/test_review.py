@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import REPO
 from tests.tf import Stack, only, resources, state_bucket
-from tools.review.compare import NOT_RESOURCES, compare
+from tools.review.__main__ import main as review
+from tools.review.compare import compare
 from tools.review.render import plannable, render, render_markdown
 
 DB = "aws_db_instance"
@@ -84,27 +86,6 @@ def test_a_renamed_construct_id_destroys_and_recreates_and_says_so(stacks: dict[
     assert "declare the move: move_to / moved" in text
 
 
-def test_switching_the_api_variant_shows_what_goes_and_what_comes(
-    stacks: dict[str, Stack], toggled: dict[str, Stack]
-) -> None:
-    before = {name: stacks[name] for name in toggled}
-    reports = {r.name: r for r in compare(before, toggled)}
-    api = reports["api-production"]
-    assert any(address.startswith("aws_instance.") for address in api.removed)
-    assert any(address.startswith("aws_ecs_service.") for address in api.added)
-    assert any(address.startswith("aws_lb.") for address in api.added)
-    # The Elastic IP goes with the EC2 variant: the address DNS points at is lost, and that is flagged.
-    network = reports["network-production"]
-    assert [a for a in network.destructive if a.startswith("aws_eip.")] == [
-        a for a in network.removed if not a.startswith(NOT_RESOURCES)
-    ]
-    # ... and so do the outputs other stacks read the address from.
-    assert "output.api-public-ip" in network.removed
-    assert reports["database-production"].empty
-    assert reports["api-staging"].empty
-    assert not reports["maintenance-staging"].destructive
-
-
 def test_a_task_definition_change_is_a_new_revision_not_a_destroy_of_data(stacks: dict[str, Stack]) -> None:
     after, api = revision(stacks, "api-staging")
     name, task = only(resources(api, "aws_ecs_task_definition"))
@@ -122,7 +103,7 @@ shutil.copy("database-staging.json", out / "cdk.tf.json")
 
 
 def test_review_compares_two_git_revisions_and_exits_2_on_a_database_replacement(
-    stacks: dict[str, Stack], tmp_path: Path
+    stacks: dict[str, Stack], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The git plumbing of `make review` on a scratch repository whose `main.py` emits real synthesized JSON."""
     repo = tmp_path / "repo"
@@ -138,17 +119,10 @@ def test_review_compares_two_git_revisions_and_exits_2_on_a_database_replacement
     instance["engine"] = "mysql"
     (repo / "database-staging.json").write_text(json.dumps(after["database-staging"]))
 
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.review", "--repo", str(repo), "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 2, result.stderr
-    assert f"!!! REPLACE {DB}.{name}: loses the database" in result.stdout
-    assert f"-/+ {DB}.{name}  (forced by engine)" in result.stdout
+    assert review(["--repo", str(repo), "HEAD"]) == 2
+    printed = capsys.readouterr().out
+    assert f"!!! REPLACE {DB}.{name}: loses the database" in printed
+    assert f"-/+ {DB}.{name}  (forced by engine)" in printed
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True)
     assert len(worktrees.stdout.splitlines()) == 1  # the temporary worktree is gone again
 
@@ -211,18 +185,11 @@ def test_a_major_engine_upgrade_is_flagged_and_needs_the_config_switch(stacks: d
     assert report_for(stacks, after, "database-staging").warnings == []
 
 
-def test_a_mistyped_base_is_one_clear_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.review", "orgin/main"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip() == f"review: BASE 'orgin/main' is not a commit of {REPO} (try origin/main or HEAD~1)"
-    assert result.stdout == ""
+def test_a_mistyped_base_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert review(["orgin/main"]) == 2
+    printed = capsys.readouterr()
+    assert printed.err == f"review: BASE 'orgin/main' is not a commit of {REPO} (try origin/main or HEAD~1)\n"
+    assert printed.out == ""
 
 
 def test_the_pull_request_summary_puts_replacements_and_destroys_first(stacks: dict[str, Stack]) -> None:

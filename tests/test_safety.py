@@ -1,4 +1,4 @@
-"""What a switch may touch: flipping the API variant or maintenance never reaches the data."""
+"""What a switch may touch: flipping the API variant or maintenance never reaches the data, and review says so."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from config.model import AppConfig
 from tests.tf import Stack, only, policy_statements, resources
+from tools.review.compare import NOT_RESOURCES, compare
 
 
 def without_elastic_ip(stack: Stack) -> dict[str, Any]:
@@ -39,6 +40,24 @@ def test_switching_the_api_variant_changes_the_network_by_the_elastic_ip_only(
 ) -> None:
     assert "aws_eip" not in toggled["network-production"]["resource"]
     assert without_elastic_ip(stacks["network-production"]) == toggled["network-production"]
+
+
+def test_make_review_shows_a_variant_switch_as_what_goes_and_what_comes_and_flags_the_lost_address(
+    stacks: dict[str, Stack], toggled: dict[str, Stack]
+) -> None:
+    reports = {r.name: r for r in compare({name: stacks[name] for name in toggled}, toggled)}
+    api = reports["api-production"]
+    assert any(address.startswith("aws_instance.") for address in api.removed)
+    assert any(address.startswith("aws_ecs_service.") for address in api.added)
+    assert any(address.startswith("aws_lb.") for address in api.added)
+    # The Elastic IP goes with the EC2 variant: the address DNS points at is lost, and that is flagged,
+    # and so are the outputs other stacks read the address from.
+    network = reports["network-production"]
+    assert [a for a in network.destructive if a.startswith("aws_eip.")] == [
+        a for a in network.removed if not a.startswith(NOT_RESOURCES)
+    ]
+    assert "output.api-public-ip" in network.removed
+    assert not reports["maintenance-staging"].destructive
 
 
 def test_enabling_maintenance_changes_no_other_stack(stacks: dict[str, Stack], toggled: dict[str, Stack]) -> None:

@@ -42,13 +42,13 @@ def synthesize(source: Path, outdir: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "main.py"], cwd=source, env=env)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="git revision to compare the working tree with, e.g. origin/main or HEAD~1")
     parser.add_argument("--repo", type=Path, default=REPO, help="the git work tree holding main.py (default: this one)")
     parser.add_argument("--markdown", type=Path, help="also append the report as Markdown to this file (CI summary)")
     parser.add_argument("--plannable", type=Path, help="write the changed stacks CI can plan to this file (JSON)")
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     base, repo = arguments.base, arguments.repo.resolve()
     known = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"], cwd=repo, capture_output=True, check=False
