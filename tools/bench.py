@@ -115,14 +115,16 @@ def fresh_clone_summary(floor: float) -> tuple[str, bool]:
 def rehearsal_summary() -> str:
     """The last `make rehearse` on this machine (it takes minutes, so bench reports it rather than runs it)."""
     from tools.rehearse.__main__ import TIMINGS_FILE
+    from tools.rehearse.holdings import Fault, table
 
     if not TIMINGS_FILE.is_file():
         return "rehearsal: none recorded on this machine yet (make rehearse)"
     last = json.loads(TIMINGS_FILE.read_text())
+    tried = [Fault(**fault) for fault in last.get("faults", [])]
     return (
         f"rehearsal (make rehearse, last run {last['finished']}): {last['wall_seconds'] / 60:.1f} min wall time"
         f" for {', '.join(last['environments'])} and the shared account, AWS provider {last['provider']},"
-        f" {'passed' if last['ok'] else 'FAILED'}"
+        f" {'passed' if last['ok'] else 'FAILED'}; faults rehearsed ({len(tried)}):\n{table(tried)}"
     )
 
 

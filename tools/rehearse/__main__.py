@@ -7,6 +7,7 @@ provider's polling); within one, everything runs in the README's order.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -21,8 +22,9 @@ import lazy_provider
 from config.loader import ConfigError, load_config
 from config.model import AppConfig
 from config.settings import ApiVariant
-from tools.rehearse import adoption, instance, procedures
+from tools.rehearse import adoption, faults, instance, procedures
 from tools.rehearse.emulator import Emulators
+from tools.rehearse.holdings import Fault, table
 from tools.rehearse.run import (
     Rehearsal,
     RehearsalFailure,
@@ -39,26 +41,31 @@ REPO = Path(__file__).resolve().parents[2]
 TIMINGS_FILE = REPO / ".tools" / "rehearsal-timing.json"
 
 
-def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str) -> AppConfig:
+def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str, tried: list[Fault]) -> AppConfig:
     """Every account starts so: deploy over the old system's data, then its state moves into its bucket."""
     with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
         outdir = rehearsal.synth(config, f"{name}-base")
         adopted = adoption.seed_old_system(rehearsal, outdir, name)
         rehearsal.deploy_environment(outdir, name)
         adoption.check_adopted_data_kept(rehearsal, name, adopted)
+    if name == config.shared.name:  # the shared account's job is the shortest: it takes this fault
+        with rehearsal.step(f"{name}: fault: state-{name}'s local state lost, imported anew"):
+            tried.append(faults.lost_local_state(rehearsal, name))
     with rehearsal.step(f"{name}: move state-{name}'s own state into its bucket"):
-        moved = procedures.move_state_into_bucket(rehearsal, config, name)
-    return moved
+        return procedures.move_state_into_bucket(rehearsal, config, name)
 
 
-def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
+def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, tried: list[Fault]) -> None:
     env = config.workload(name)
-    config = deploy_and_keep_state(rehearsal, config, name)
+    config = deploy_and_keep_state(rehearsal, config, name, tried)
     with rehearsal.step(f"{name}: roll out a new image tag"):
         config = procedures.roll_out_image_tag(rehearsal, config, name, tag="1.6.1")
     # One environment per variant; the EC2 one carries the longest procedures (a database
-    # restore waits on RDS), so the ECS one takes maintenance and the variant switch.
+    # restore waits on RDS), so the ECS one takes maintenance, the variant switch and the deploy faults.
     if env.api.variant is ApiVariant.EC2:
+        # After the roll-out, api-<env>'s state has an older version to be overwritten with.
+        with rehearsal.step(f"{name}: faults: state objects deleted and overwritten, restored from their versions"):
+            tried += faults.damaged_state_objects(rehearsal, name)
         with rehearsal.step(f"{name}: replace the SSH key"):
             instance.replace_ssh_key(rehearsal, config, name)
         with rehearsal.step(f"{name}: restore the database from a snapshot"):
@@ -66,12 +73,14 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str) -> N
     else:
         with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):
             procedures.maintenance_on_use_destroy(rehearsal, config, name)
+        with rehearsal.step(f"{name}: faults: deploys at once, stopped with Ctrl-C, killed with kill -9"):
+            tried += faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name)
         with rehearsal.step(f"{name}: switch the API to the other variant and back"):
             procedures.switch_variant(rehearsal, config, name)
 
 
-def shared_procedures(rehearsal: Rehearsal, config: AppConfig) -> None:
-    deploy_and_keep_state(rehearsal, config, config.shared.name)
+def shared_procedures(rehearsal: Rehearsal, config: AppConfig, tried: list[Fault]) -> None:
+    deploy_and_keep_state(rehearsal, config, config.shared.name, tried)
 
 
 def main(argv: list[str]) -> int:
@@ -116,6 +125,7 @@ def main(argv: list[str]) -> int:
     }
     emulators = Emulators(accounts, logs)
     failures: list[str] = []
+    tried: list[Fault] = []  # the faults rehearsed, in the order they ended (each job appends its own)
     try:
         workspace = Workspace(root / "project", emulators.endpoints, version, edits)
         terraform = Terraform(
@@ -132,9 +142,9 @@ def main(argv: list[str]) -> int:
 
         rehearsal.synth = serialized_synth  # type: ignore[method-assign]
         workspace.load(base)
-        jobs: dict[str, Callable[[], None]] = {config.shared.name: lambda: shared_procedures(rehearsal, config)}
+        jobs: dict[str, Callable[[], None]] = {config.shared.name: lambda: shared_procedures(rehearsal, config, tried)}
         for name in names:
-            jobs[name] = lambda name=name: workload_procedures(rehearsal, config, name)  # type: ignore[misc]
+            jobs[name] = lambda name=name: workload_procedures(rehearsal, config, name, tried)  # type: ignore[misc]
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             futures = {name: pool.submit(job) for name, job in jobs.items()}
         for name, future in futures.items():
@@ -156,6 +166,7 @@ def main(argv: list[str]) -> int:
         failures.append(f"{inits['installed']} stack init(s) installed the AWS provider instead of using the cache")
     for line in rehearsal.converged:
         say(f"converged after one more apply (GAPS.md): {line}")
+    say(f"faults rehearsed ({len(tried)}):\n{table(tried)}")
     TIMINGS_FILE.parent.mkdir(exist_ok=True)
     TIMINGS_FILE.write_text(
         json.dumps(
@@ -164,6 +175,7 @@ def main(argv: list[str]) -> int:
                 "environments": names,
                 "provider": version,
                 "ok": not failures,
+                "faults": [dataclasses.asdict(fault) for fault in tried],
                 "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }
         )

@@ -150,8 +150,8 @@ class Terraform:
     log_dir: Path
     timeout: int = 900
 
-    def run(self, stack_dir: Path, *arguments: str, ok: tuple[int, ...] = (0,), stdin: str | None = None) -> str:
-        """`terraform <arguments>` in `stack_dir`; raises TerraformError unless its exit code is in `ok`."""
+    def environment(self) -> dict[str, str]:
+        """Terraform's environment: this CLI config, no prompts, no credentials of the machine."""
         env = {
             **os.environ,
             "TF_CLI_CONFIG_FILE": str(self.config_file),
@@ -162,11 +162,15 @@ class Terraform:
         }
         for variable in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.pop(variable, None)
+        return env
+
+    def run(self, stack_dir: Path, *arguments: str, ok: tuple[int, ...] = (0,), stdin: str | None = None) -> str:
+        """`terraform <arguments>` in `stack_dir`; raises TerraformError unless its exit code is in `ok`."""
         started = time.monotonic()
         result = subprocess.run(
             ["terraform", *arguments],
             cwd=stack_dir,
-            env=env,
+            env=self.environment(),
             input=stdin,
             capture_output=True,
             text=True,
