@@ -43,15 +43,22 @@ def test_every_action_is_pinned_by_commit_with_its_version_named() -> None:
 
 def test_workflows_grant_nothing_by_default_and_each_job_only_what_it_needs() -> None:
     allowed = {
-        "test": {"contents": "read"},
-        "rehearse": {"contents": "read"},
-        "provider-lock": {"contents": "read"},
-        "plan": {"contents": "read", "id-token": "write"},
+        "ci.yml": {
+            "test": {"contents": "read"},
+            "rehearse": {"contents": "read"},
+            "provider-lock": {"contents": "read"},
+            "plan": {"contents": "read", "id-token": "write"},
+        },
+        "drift.yml": {
+            "stacks": {"contents": "read"},
+            "check": {"contents": "read", "id-token": "write"},
+            "report": {"contents": "read", "issues": "write"},
+        },
     }
+    assert set(workflows()) == set(allowed)
     for name, workflow in workflows().items():
         assert workflow["permissions"] == {}, name
-        for job_name, job in workflow["jobs"].items():
-            assert job["permissions"] == allowed[job_name], (name, job_name)
+        assert {job_name: job["permissions"] for job_name, job in workflow["jobs"].items()} == allowed[name], name
         for job in workflow["jobs"].values():
             for step in job["steps"]:
                 if step.get("uses", "").startswith("actions/checkout@"):

@@ -1,0 +1,387 @@
+"""The nightly drift check: what each plan's result does to the `drift` issues, and the workflow that runs it."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from tests.conftest import REPO
+from tools.drift import (
+    MAX_LINES,
+    Close,
+    Comment,
+    Edit,
+    Issue,
+    Links,
+    Open,
+    Result,
+    Status,
+    decide,
+    gh_command,
+    record,
+    stacks_to_check,
+    summary,
+)
+
+# Neither the decisions nor the workflow depend on the environments: the added-environment run leaves this file out.
+pytestmark = pytest.mark.same_for_any_environments
+
+WORKFLOW = REPO / ".github" / "workflows" / "drift.yml"
+LINKS = Links(
+    run="https://github.com/Devoxx4Kids-NPO/littil-infra/actions/runs/42",
+    runbook="https://github.com/Devoxx4Kids-NPO/littil-infra/blob/main/docs/runbooks/answer-drift.md",
+)
+# What `terraform show -no-color` prints for a saved plan with drift, shortened.
+SHOW = """\
+Note: Objects have changed outside of Terraform
+
+Terraform detected the following changes made outside of Terraform since the
+last "terraform apply" which may have affected this plan:
+
+  # aws_security_group.api_sg has changed
+  ~ resource "aws_security_group" "api_sg" {
+        id = "sg-0123456789abcdef0"
+      ~ ingress = [
+          + {
+              + cidr_blocks = [
+                  + "0.0.0.0/0",
+                ]
+            },
+        ]
+        # (8 unchanged attributes hidden)
+    }
+
+Terraform used the selected providers to generate the following execution
+plan. Resource actions are indicated with the following symbols:
+  ~ update in-place
+
+Terraform will perform the following actions:
+
+  # aws_security_group.api_sg will be updated in-place
+  ~ resource "aws_security_group" "api_sg" {
+        # (8 unchanged attributes hidden)
+    }
+
+Plan: 0 to add, 1 to change, 0 to destroy.
+"""
+CHANGES = (
+    "Note: Objects have changed outside of Terraform",
+    "  # aws_security_group.api_sg has changed",
+    "Terraform will perform the following actions:",
+    "  # aws_security_group.api_sg will be updated in-place",
+    "Plan: 0 to add, 1 to change, 0 to destroy.",
+)
+
+
+def drifting(stack: str, *lines: str) -> Result:
+    return Result(stack, Status.DRIFT, lines or CHANGES)
+
+
+def issue_for(number: int, action: Open) -> Issue:
+    """The issue as GitHub lists it after `action` opened it."""
+    return Issue(number, action.title, action.body)
+
+
+# Recording one plan's result.
+
+
+def test_a_drifting_plan_keeps_the_resource_lines_and_the_count_but_no_values() -> None:
+    result = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", SHOW)
+    assert result == Result("api-staging", Status.DRIFT, CHANGES)
+    assert not any("0.0.0.0/0" in line for line in result.lines)
+
+
+def test_a_long_drift_is_trimmed_and_says_how_much_was_left_out() -> None:
+    show = "".join(f"  # aws_ssm_parameter.p{n} will be updated in-place\n" for n in range(100))
+    lines = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", show).lines
+    assert lines[: MAX_LINES - 1] == tuple(f"  # aws_ssm_parameter.p{n} will be updated in-place" for n in range(59))
+    assert lines[MAX_LINES - 1 :] == ("... and 41 more lines",)
+
+
+def test_exit_codes_mean_clean_and_failed_and_a_plan_that_never_ran_failed() -> None:
+    assert record("registry", "LITTIL_PLAN_ROLE_SHARED", True, "0", "No changes.") == Result("registry", Status.CLEAN)
+    error = "Initializing...\n\nError: AccessDenied: not authorized to perform sts:AssumeRoleWithWebIdentity\n"
+    assert record("registry", "LITTIL_PLAN_ROLE_SHARED", True, "1", error) == Result(
+        "registry",
+        Status.FAILED,
+        ("Initializing...", "Error: AccessDenied: not authorized to perform sts:AssumeRoleWithWebIdentity"),
+    )
+    # The credentials step failed, so the plan step never wrote an exit code or any output.
+    assert record("registry", "LITTIL_PLAN_ROLE_SHARED", True, "", "") == Result(
+        "registry", Status.FAILED, ("The job failed before the plan ran: see the run's log.",)
+    )
+
+
+def test_an_account_without_its_plan_role_variable_is_skipped_and_says_which_variable() -> None:
+    assert record("api-production", "LITTIL_PLAN_ROLE_PRODUCTION", False, "", "") == Result(
+        "api-production", Status.SKIPPED, ("the repository variable `LITTIL_PLAN_ROLE_PRODUCTION` is not set",)
+    )
+
+
+# Deciding what happens to the issues.
+
+
+def test_new_drift_opens_one_issue_that_names_the_stack_the_run_the_changes_and_the_runbook() -> None:
+    decided = decide([drifting("api-staging"), Result("registry", Status.CLEAN)], [], LINKS)
+    assert decided["registry"] == []
+    (opened,) = decided["api-staging"]
+    assert isinstance(opened, Open)
+    assert opened.title == "Drift: api-staging"
+    assert "`api-staging` in AWS differs from what the code on `main` says" in opened.body
+    assert f"**Run:** {LINKS.run}" in opened.body
+    assert "```\n" + "\n".join(CHANGES) + "\n```" in opened.body
+    assert f"[answer drift]({LINKS.runbook})" in opened.body
+    assert "`make plan STACK=api-staging`" in opened.body
+    assert gh_command(opened) == [
+        "gh", "issue", "create", "--title", "Drift: api-staging", "--body", opened.body, "--label", "drift",
+    ]  # fmt: skip
+
+
+def test_persisting_drift_updates_its_issue_and_comments_only_when_the_changes_differ() -> None:
+    (first,) = decide([drifting("api-staging")], [], LINKS)["api-staging"]
+    assert isinstance(first, Open)
+    open_issues = [issue_for(7, first)]
+    tomorrow = Links(run=LINKS.run.replace("/42", "/43"), runbook=LINKS.runbook)
+    (same,) = decide([drifting("api-staging")], open_issues, tomorrow)["api-staging"]
+    assert same == Edit(7, first.body.replace("/runs/42", "/runs/43"))
+    more = drifting("api-staging", *CHANGES, "  # aws_iam_role.api will be updated in-place")
+    edit, comment = decide([more], open_issues, tomorrow)["api-staging"]
+    assert isinstance(edit, Edit)
+    assert edit.number == 7
+    assert "  # aws_iam_role.api will be updated in-place" in edit.body
+    assert comment == Comment(
+        7, f"What would change is different now ({tomorrow.run}); the description shows the new plan."
+    )
+
+
+def test_a_clean_plan_closes_the_drift_issue_and_the_failure_issue_with_a_comment() -> None:
+    issues = [Issue(7, "Drift: api-staging", ""), Issue(8, "Drift check failed: api-staging", "")]
+    assert decide([Result("api-staging", Status.CLEAN)], issues, LINKS)["api-staging"] == [
+        Close(7, f"The plan of `api-staging` shows no changes ({LINKS.run}): AWS and the code agree again."),
+        Close(8, f"The plan of `api-staging` runs again ({LINKS.run})."),
+    ]
+    assert gh_command(Close(7, "why")) == ["gh", "issue", "close", "7", "--comment", "why"]
+
+
+def test_failed_or_skipped_plans_never_close_an_issue() -> None:
+    issues = [Issue(7, "Drift: api-staging", ""), Issue(9, "Drift: registry", "")]
+    failed = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "1", "Error: ExpiredToken")
+    skipped = record("registry", "LITTIL_PLAN_ROLE_SHARED", False, "", "")
+    decided = decide([failed, skipped], issues, LINKS)
+    assert decided["registry"] == []
+    # The drift issue stays as it is; the failure gets an issue of its own.
+    (opened,) = decided["api-staging"]
+    assert isinstance(opened, Open)
+    assert opened.title == "Drift check failed: api-staging"
+    assert "could not plan `api-staging`" in opened.body
+    assert "```\nError: ExpiredToken\n```" in opened.body
+    # The step of the runbook the body points to is the one about a failing check.
+    assert f"follow step 6 of [answer drift]({LINKS.runbook})" in opened.body
+    assert "\n6. **`Drift check failed: <stack>`.**" in (REPO / "docs" / "runbooks" / "answer-drift.md").read_text()
+    # A second failure updates that issue, without a comment each night.
+    again = decide([failed], [*issues, Issue(10, opened.title, opened.body)], LINKS)["api-staging"]
+    assert again == [Edit(10, opened.body)]
+
+
+def test_drift_seen_again_closes_the_failure_issue_and_keeps_the_drift_issue() -> None:
+    (opened,) = decide([drifting("api-staging")], [], LINKS)["api-staging"]
+    assert isinstance(opened, Open)
+    issues = [issue_for(7, opened), Issue(8, "Drift check failed: api-staging", "")]
+    assert decide([drifting("api-staging")], issues, LINKS)["api-staging"] == [
+        Edit(7, opened.body),
+        Close(8, f"The plan of `api-staging` runs again ({LINKS.run})."),
+    ]
+
+
+def test_titles_match_exactly_so_one_stack_never_touches_a_similarly_named_stacks_issue() -> None:
+    issues = [Issue(3, "Drift: api-staging-2", ""), Issue(4, "drift: api-staging", ""), Issue(5, "Drift: api", "")]
+    assert decide([Result("api-staging", Status.CLEAN)], issues, LINKS)["api-staging"] == []
+    (opened,) = decide([drifting("api-staging")], issues, LINKS)["api-staging"]
+    assert isinstance(opened, Open)
+    assert opened.title == "Drift: api-staging"
+
+
+def test_the_summary_has_a_row_per_stack_and_lists_open_issues_this_run_did_not_check() -> None:
+    results = [
+        drifting("api-staging"),
+        Result("registry", Status.CLEAN),
+        record("api-production", "LITTIL_PLAN_ROLE_PRODUCTION", False, "", ""),
+        Result("network-staging", Status.FAILED, ("Error: x",)),
+    ]
+    issues = [Issue(2, "Drift: registry", ""), Issue(6, "Drift: maintenance-shared", "")]
+    text = summary(results, decide(results, issues, LINKS), issues)
+    assert text.splitlines()[4:] == [
+        "| `api-production` | skipped: the repository variable `LITTIL_PLAN_ROLE_PRODUCTION` is not set | - |",
+        "| `api-staging` | **drift** | opens “Drift: api-staging” |",
+        "| `network-staging` | **plan failed** | opens “Drift check failed: network-staging” |",
+        "| `registry` | no changes | closes #2 |",
+        "",
+        "Open `drift` issues without a result in this run (left as they are):",
+        "- #6 Drift: maintenance-shared",
+    ]
+
+
+def test_the_stacks_checked_are_those_that_keep_their_state_in_a_bucket_each_with_its_accounts_role() -> None:
+    def stack(env: str, backend: str) -> dict[str, Any]:
+        tags = {"tags": {"Environment": env}}
+        return {
+            "provider": {"aws": [{"region": "eu-west-1", "default_tags": [tags]}]},
+            "terraform": {"backend": {backend: {}}},
+        }
+
+    stacks = {"api-production": stack("production", "s3"), "state-production": stack("production", "local")}
+    # No GitHub environment: a scheduled run of main is trusted by every plan role, and nobody waits to approve it.
+    assert stacks_to_check(stacks) == [
+        {
+            "stack": "api-production",
+            "environment": "production",
+            "region": "eu-west-1",
+            "role_variable": "LITTIL_PLAN_ROLE_PRODUCTION",
+            "github_environment": "",
+        }
+    ]
+
+
+# The CLI with `gh`, and the workflow.
+
+
+def stub(bin_dir: Path, name: str, script: str) -> None:
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / name).write_text(script)
+    (bin_dir / name).chmod(0o755)
+
+
+def test_the_report_command_runs_gh_with_argument_lists_and_writes_the_summary(tmp_path: Path) -> None:
+    results = tmp_path / "drift-result"
+    results.mkdir()
+    for name, result in {"api-staging": drifting("api-staging"), "registry": Result("registry", Status.CLEAN)}.items():
+        (results / f"{name}.json").write_text(
+            json.dumps({"stack": result.stack, "status": result.status.value, "lines": list(result.lines)})
+        )
+    calls = tmp_path / "calls.jsonl"
+    listed = [{"number": 2, "title": "Drift: registry", "body": "old"}]
+    stub(
+        tmp_path / "bin",
+        "gh",
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(calls)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        f"if sys.argv[1:3] == ['issue', 'list']: print({json.dumps(listed)!r})\n",
+    )
+    step_summary = tmp_path / "summary.md"
+    github = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "42"}
+    env = {**os.environ, **github, "GITHUB_STEP_SUMMARY": str(step_summary)}
+    env["PATH"] = f"{tmp_path / 'bin'}:{env['PATH']}"
+    command = [sys.executable, "-m", "tools.drift", "report", str(results)]
+    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+    made = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert made[0] == [
+        "issue",
+        "list",
+        "--label",
+        "drift",
+        "--state",
+        "open",
+        "--limit",
+        "500",
+        "--json",
+        "number,title,body",
+    ]
+    assert made[1][:4] == ["label", "create", "drift", "--force"]  # before the first issue that carries it
+    assert made[2][:5] == ["issue", "create", "--title", "Drift: api-staging", "--body"]
+    assert "https://github.com/o/r/actions/runs/42" in made[2][5]
+    assert "https://github.com/o/r/blob/main/docs/runbooks/answer-drift.md" in made[2][5]
+    assert made[3][:3] == ["issue", "close", "2"]
+    assert len(made) == 4
+    assert "| `registry` | no changes | closes #2 |" in step_summary.read_text()
+
+
+def workflow() -> dict[Any, Any]:
+    return dict(yaml.safe_load(WORKFLOW.read_text()))
+
+
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [s for s in job["steps"] if s.get("name") == name]
+    return dict(found)
+
+
+def test_the_drift_workflow_runs_nightly_on_main_and_waits_for_nobody() -> None:
+    # Each job's permissions: tests/test_workflows.py, with every workflow's.
+    drift = workflow()
+    assert set(drift[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1 reads the key `on` as true
+    ((cron,),) = [entry.values() for entry in drift[True]["schedule"]]
+    assert re.fullmatch(r"\d+ \d+ \* \* \*", cron), cron  # once a day
+    jobs = drift["jobs"]
+    assert jobs["stacks"]["if"] == "github.ref == 'refs/heads/main'"
+    # No GitHub environment with required reviewers: nobody is there at night to approve.
+    assert "environment" not in jobs["check"]
+    # Every action at the commit ci.yml pins it to, so Dependabot updates both together.
+    pinned = set(re.findall(r"uses: (\S+ # v\S+)", (WORKFLOW.parent / "ci.yml").read_text()))
+    assert set(re.findall(r"uses: (\S+ # v\S+)", WORKFLOW.read_text())) <= pinned
+
+
+def test_the_reporter_reads_every_plans_result_even_after_a_failed_plan() -> None:
+    jobs = workflow()["jobs"]
+    (upload,) = [s for s in jobs["check"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    (download,) = [s for s in jobs["report"]["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert upload["if"] == "${{ !cancelled() }}"
+    assert fnmatch.fnmatch(
+        upload["with"]["name"].replace("${{ matrix.stack }}", "api-staging"), download["with"]["pattern"]
+    )
+    assert download["with"]["merge-multiple"] is True
+    assert step(jobs["report"], "Report")["run"] == f"python -m tools.drift report {download['with']['path']}"
+    assert jobs["report"]["if"] == "${{ !cancelled() && needs.stacks.result == 'success' }}"
+
+
+@pytest.mark.parametrize(
+    ("plan_exit", "configured", "expected"),
+    [
+        (0, "true", Result("api-staging", Status.CLEAN)),
+        (2, "true", Result("api-staging", Status.DRIFT, CHANGES)),
+        (1, "true", Result("api-staging", Status.FAILED, ("Initializing the backend...", "Error: AccessDenied"))),
+        (None, "false", record("api-staging", "LITTIL_PLAN_ROLE_STAGING", False, "", "")),
+    ],
+)
+def test_the_plan_and_record_steps_turn_terraforms_exit_code_into_the_result(
+    tmp_path: Path, plan_exit: int | None, configured: str, expected: Result
+) -> None:
+    """The workflow's own scripts, with a stub Terraform: plan read-only without the lock, then `show` on drift."""
+    check = workflow()["jobs"]["check"]
+    (tmp_path / "show.txt").write_text(SHOW)
+    stub(
+        tmp_path / "bin",
+        "terraform",
+        '#!/bin/bash\necho "$*" >> "$RUNNER_TEMP/terraform-calls"\n'
+        'case "$1" in\n  init) echo "Initializing the backend..." ;;\n'
+        '  plan) [ "$PLAN_EXIT" = 1 ] && echo "Error: AccessDenied"; exit "$PLAN_EXIT" ;;\n'
+        '  show) cat "$RUNNER_TEMP/show.txt" ;;\nesac\n',
+    )
+    output = tmp_path / "github-output"
+    output.write_text("")
+    env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "STACK": "api-staging"}
+    env |= {"ROLE_VARIABLE": "LITTIL_PLAN_ROLE_STAGING", "PLAN_EXIT": str(plan_exit)}
+    env["PATH"] = f"{tmp_path / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}"
+    exit_code = ""
+    if plan_exit is not None:
+        subprocess.run(
+            ["bash", "-e", "-c", step(check, "terraform plan (read-only, no state lock)")["run"]],
+            env=env,
+            cwd=tmp_path,
+            check=True,
+        )
+        (exit_code,) = re.findall(r"^exit-code=(\d)$", output.read_text(), re.M)
+        calls = (tmp_path / "terraform-calls").read_text().splitlines()
+        assert calls[1] == "plan -lock=false -input=false -no-color -detailed-exitcode -out=drift.tfplan"
+        assert calls[2:] == (["show -no-color drift.tfplan"] if plan_exit == 2 else [])
+    env |= {"CONFIGURED": configured, "EXIT_CODE": exit_code}
+    subprocess.run(["bash", "-e", "-c", step(check, "Record the result")["run"]], env=env, cwd=REPO, check=True)
+    written = json.loads((tmp_path / "drift-result" / "api-staging.json").read_text())
+    assert Result(written["stack"], Status(written["status"]), tuple(written["lines"])) == expected
