@@ -11,39 +11,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import hcl2
-import lark
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from config.envfiles import ConfigError, Path_, format_key, read_hcl, reject_skipped_files, shown
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+
+__all__ = ["ConfigError", "load_config"]
 
 COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
 
 _ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,10}")
-_HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
 
-Path_ = tuple[str | int, ...]
 E = TypeVar("E", SharedEnvironment, WorkloadEnvironment)
-
-
-class ConfigError(Exception):
-    """A problem in one env file, at one key path (shown relative to the working directory when inside it)."""
-
-    def __init__(self, file: Path, key: str | None, problem: str) -> None:
-        self.file = file
-        self.key = key
-        self.problem = problem
-        self.shown = _shown(file)
-        super().__init__(f"{self.shown}: {key}: {problem}" if key else f"{self.shown}: {problem}")
-
-
-def _shown(file: Path) -> str:
-    try:
-        return str(file.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(file)
 
 
 def load_config(envs_dir: Path) -> AppConfig:
@@ -53,14 +34,10 @@ def load_config(envs_dir: Path) -> AppConfig:
     common_path = envs_dir / COMMON_FILE
     if not common_path.is_file():
         raise ConfigError(common_path, None, "file not found: it holds the defaults every environment starts from")
-    common = _read_hcl(common_path)
+    common = read_hcl(common_path)
     _reject_unknown_common_keys(common, common_path)
 
-    for path in sorted(envs_dir.iterdir()):
-        if path.suffix.lower() == ".hcl" and path.suffix != ".hcl":
-            raise ConfigError(
-                path, None, f"would be skipped: environment files end in lower-case .hcl ({path.stem}.hcl)"
-            )
+    reject_skipped_files(envs_dir)
     shared: SharedEnvironment | None = None
     workloads: list[WorkloadEnvironment] = []
     accounts: dict[str, Path] = {}
@@ -74,7 +51,7 @@ def load_config(envs_dir: Path) -> AppConfig:
                 None,
                 "environment file names must be 2-11 lower-case letters or digits (AWS name limits), e.g. staging.hcl",
             )
-        sources = _Sources(common, common_path, _read_hcl(env_path), env_path)
+        sources = _Sources(common, common_path, read_hcl(env_path), env_path)
         environment: SharedEnvironment | WorkloadEnvironment
         if name == SHARED_ENV:
             environment = shared = _load_environment(SharedEnvironment, name, sources)
@@ -94,65 +71,6 @@ def load_config(envs_dir: Path) -> AppConfig:
             envs_dir / f"{SHARED_ENV}.hcl", None, "file not found: the shared (registry) account is required"
         )
     return AppConfig(shared=shared, workloads=tuple(workloads))
-
-
-def _read_hcl(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(path, None, f"cannot read file: {error}") from None
-    if text.startswith("\ufeff"):
-        raise ConfigError(path, None, "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM")
-    try:
-        tree = hcl2.parses_to_tree(text)
-    except lark.exceptions.UnexpectedInput as error:
-        raise ConfigError(path, None, f"HCL syntax error at line {error.line}, column {error.column}") from None
-    except lark.exceptions.LarkError as error:
-        raise ConfigError(path, None, f"HCL syntax error: {str(error).splitlines()[0]}") from None
-    _reject_repeated_keys(tree, (), path)
-    parsed = hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS)
-    normalized = _unwrap_blocks(parsed, (), path)
-    assert isinstance(normalized, dict)
-    return normalized
-
-
-def _reject_repeated_keys(node: lark.Tree[Any], path: Path_, file: Path) -> None:
-    """A key given twice in one block: HCL keeps the last one silently, so refuse it instead."""
-    bodies = (
-        [node] if node.data == "body" else [c for c in node.children if isinstance(c, lark.Tree) and c.data == "body"]
-    )
-    if not bodies:
-        return  # an empty file
-    (body,) = bodies
-    seen: dict[str, int] = {}
-    for child in body.children:
-        if not isinstance(child, lark.Tree) or child.data not in ("attribute", "block"):
-            continue
-        token = child.children[0].children[0]
-        name = str(token)
-        if child.data == "block":
-            inner = next(part for part in child.children if isinstance(part, lark.Tree) and part.data == "body")
-            _reject_repeated_keys(inner, (*path, name), file)
-        elif name in seen:
-            line = getattr(token, "line", "?")
-            raise ConfigError(
-                file, _format_key((*path, name)), f"given twice (lines {seen[name]} and {line}); give it once"
-            )
-        else:
-            seen[name] = getattr(token, "line", 0)
-
-
-def _unwrap_blocks(value: Any, path: Path_, file: Path) -> Any:
-    """python-hcl2 returns each block as a list of one dict; make it the dict."""
-    if isinstance(value, dict):
-        return {key: _unwrap_blocks(item, (*path, key), file) for key, item in value.items()}
-    if isinstance(value, list):
-        if value and all(isinstance(item, dict) for item in value):
-            if len(value) > 1:
-                raise ConfigError(file, _format_key(path), f"block appears {len(value)} times; give it once")
-            return _unwrap_blocks(value[0], path, file)
-        return [_unwrap_blocks(item, (*path, index), file) for index, item in enumerate(value)]
-    return value
 
 
 def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> None:
@@ -192,8 +110,8 @@ class _Sources:
         """The error, at the file the value came from; a default from common.hcl also names the environment."""
         file = self.file_of(path)
         if file == self.common_path:
-            problem = f"{problem} (the default {self.env_path.stem} inherits; override it in {_shown(self.env_path)})"
-        return ConfigError(file, _format_key(path), problem)
+            problem = f"{problem} (the default {self.env_path.stem} inherits; override it in {shown(self.env_path)})"
+        return ConfigError(file, format_key(path), problem)
 
 
 def _has_path(tree: Any, path: Path_) -> bool:
@@ -205,13 +123,6 @@ def _has_path(tree: Any, path: Path_) -> bool:
         else:
             return False
     return True
-
-
-def _format_key(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
 
 
 def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
@@ -268,9 +179,11 @@ def _model_at(schema: type[BaseModel], path: Path_) -> type[BaseModel]:
     return schema
 
 
-def _show(value: Any) -> str:
+def _show(value: Any) -> str:  # noqa: PLR0911 (one per kind of value)
     if value is None:
         return "null"
+    if isinstance(value, str) and "PRIVATE KEY" in value:
+        return "a private key (not shown: never paste one; give the public key, the .pub file)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

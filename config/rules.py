@@ -8,6 +8,8 @@ is how a model's cross-field validator names the key it refuses.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 from collections.abc import Callable
@@ -135,6 +137,7 @@ _EMAIL_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-
 def email(value: str) -> str | None:
     """user@domain: a dot-atom local part (RFC 5322) and a DNS name with a top-level domain of letters."""
     local, at, domain = value.rpartition("@")
+    domain = domain.lower()  # DNS names are case-insensitive: Info@LITTIL.org is a valid address
     valid = (
         at
         and len(value) <= 254
@@ -145,9 +148,21 @@ def email(value: str) -> str | None:
     return None if valid else 'an e-mail address such as "info@littil.org"'
 
 
-ssh_public_key = _matches(
-    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=* ?.*", "an OpenSSH public key line"
-)
+_SSH_KEY_LINE = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) ([A-Za-z0-9+/]+=*)(?: .*)?")
+
+
+def ssh_public_key(value: str) -> str | None:
+    """An OpenSSH public key line whose key data decodes and names the key type the line names (as sshd reads it)."""
+    expected = 'an OpenSSH public key line (the .pub file: "ssh-ed25519 AAAA... you@host")'
+    line = _SSH_KEY_LINE.fullmatch(value)
+    if line is None:
+        return expected
+    try:
+        blob = base64.b64decode(line.group(2), validate=True)
+    except binascii.Error:
+        return expected
+    length = int.from_bytes(blob[:4], "big")
+    return None if blob[4 : 4 + length] == line.group(1).encode() else expected
 
 
 # The widest SSH source a rule may name: a /16 (65,536 addresses).
@@ -174,8 +189,12 @@ def non_negative(value: int) -> str | None:
     return None if value >= 0 else "a whole number of 0 or more"
 
 
+# RDS keeps automated backups, and replicates them to another region, for at most this many days.
+RDS_MAX_BACKUP_RETENTION_DAYS = 35
+
+
 def backup_retention(value: int) -> str | None:
-    return None if 1 <= value <= 35 else "a number of days from 1 to 35 (RDS limits)"
+    return None if 1 <= value <= RDS_MAX_BACKUP_RETENTION_DAYS else "a number of days from 1 to 35 (RDS limits)"
 
 
 # CloudWatch Logs accepts only these retention periods.

@@ -1,0 +1,129 @@
+"""Reading `envs/*.hcl`: which files, their text, their HCL, and the error every problem becomes.
+
+HCL would silently keep one of two keys given twice, and `*.hcl` silently skips a file named
+`acceptance.hcl.txt`; both are refused here, before anything is merged or checked (loader.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import lark
+
+_HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+
+Path_ = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """A problem in one env file, at one key path (shown relative to the working directory when inside it)."""
+
+    def __init__(self, file: Path, key: str | None, problem: str) -> None:
+        self.file = file
+        self.key = key
+        self.problem = problem
+        self.shown = shown(file)
+        super().__init__(f"{self.shown}: {key}: {problem}" if key else f"{self.shown}: {problem}")
+
+
+def shown(file: Path) -> str:
+    try:
+        return str(file.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(file)
+
+
+def reject_skipped_files(envs_dir: Path) -> None:
+    """A file meant as an environment that `*.hcl` would not read (hidden files, such as editors' swap files, aside)."""
+    for path in sorted(envs_dir.iterdir()):
+        name = path.name
+        if name.startswith("."):
+            continue
+        if name != name.strip():
+            raise ConfigError(
+                path, None, f"would be skipped: the name has spaces around it; rename it {name.strip()!r}"
+            )
+        if ".hcl" in name.lower() and not name.endswith(".hcl"):
+            stem = name[: name.lower().index(".hcl")]
+            raise ConfigError(
+                path, None, f"would be skipped: environment files end in lower-case .hcl (rename it {stem}.hcl)"
+            )
+
+
+def read_hcl(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(path, None, f"cannot read file: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ConfigError(path, None, f"is not UTF-8 text (line {line}); save it as UTF-8 in your editor") from None
+    if text.startswith("\ufeff"):
+        raise ConfigError(path, None, "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM")
+    try:
+        tree = hcl2.parses_to_tree(text)
+    except lark.exceptions.UnexpectedInput as error:
+        raise ConfigError(path, None, f"HCL syntax error at line {error.line}, column {error.column}") from None
+    except lark.exceptions.LarkError as error:
+        raise ConfigError(path, None, f"HCL syntax error: {str(error).splitlines()[0]}") from None
+    _reject_repeated_keys(tree, (), path)
+    parsed = hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS)
+    normalized = _unwrap_blocks(parsed, (), path)
+    assert isinstance(normalized, dict)
+    return normalized
+
+
+def _reject_repeated_keys(node: lark.Tree[Any], path: Path_, file: Path) -> None:
+    """A key given twice in one block, in any form (attribute, block, or both): one would silently replace the other."""
+    bodies = (
+        [node] if node.data == "body" else [c for c in node.children if isinstance(c, lark.Tree) and c.data == "body"]
+    )
+    if not bodies:
+        return  # an empty file
+    (body,) = bodies
+    seen: dict[str, int] = {}
+    for child in body.children:
+        if not isinstance(child, lark.Tree) or child.data not in ("attribute", "block"):
+            continue
+        token = child.children[0].children[0]
+        _note_once(seen, str(token), getattr(token, "line", 0), (*path, str(token)), file)
+        if child.data == "block":
+            inner = next(part for part in child.children if isinstance(part, lark.Tree) and part.data == "body")
+            _reject_repeated_keys(inner, (*path, str(token)), file)
+        for value in child.find_data("object"):  # database = { ... }: its keys too
+            keys: dict[str, int] = {}
+            for element in value.children:
+                if isinstance(element, lark.Tree) and element.data == "object_elem":
+                    key = next(element.children[0].scan_values(lambda v: isinstance(v, lark.Token)))
+                    name = str(key).strip('"')
+                    _note_once(keys, name, getattr(key, "line", 0), (*path, str(token), name), file)
+
+
+def _note_once(seen: dict[str, int], name: str, line: int, key_path: Path_, file: Path) -> None:
+    if name in seen:
+        raise ConfigError(file, format_key(key_path), f"given twice (lines {seen[name]} and {line}); give it once")
+    seen[name] = line
+
+
+def _unwrap_blocks(value: Any, path: Path_, file: Path) -> Any:
+    """python-hcl2 returns each block as a list of one dict; make it the dict."""
+    if isinstance(value, dict):
+        return {key: _unwrap_blocks(item, (*path, key), file) for key, item in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            if len(value) > 1:
+                raise ConfigError(file, format_key(path), f"block appears {len(value)} times; give it once")
+            return _unwrap_blocks(value[0], path, file)
+        return [_unwrap_blocks(item, (*path, index), file) for index, item in enumerate(value)]
+    return value
+
+
+def format_key(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
