@@ -21,6 +21,7 @@ from config.settings import (
     CountryCode,
     DatabaseConfig,
     DomainName,
+    EnvironmentDomain,
     GithubConfig,
     HttpsOrigin,
     MaintenanceConfig,
@@ -67,7 +68,7 @@ class WorkloadEnvironment(Settings):
     account_id: AccountId
     region: Region
     country: CountryCode
-    domain: DomainName
+    domain: EnvironmentDomain
     cors_origin: HttpsOrigin
     state: StateConfig
     github: GithubConfig

@@ -75,7 +75,16 @@ def release_tag(value: str) -> str | None:
     return 'a fixed release tag such as "1.6.0", not "latest"' if value == "latest" else None
 
 
-github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
+_github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
+
+
+def github_name(value: str) -> str | None:
+    """A name as GitHub shows it; `littil-backend.git` is the clone URL's end, and the OIDC subject never has it."""
+    if value.endswith(".git"):
+        return f'a GitHub name without the clone URL\'s ".git" ("{value.removesuffix(".git")}")'
+    return _github_name(value)
+
+
 database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
 engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')
 # Major versions RDS for MariaDB creates instances of (10.6 left standard support in August 2026).
@@ -108,6 +117,13 @@ def domain_name(value: str) -> str | None:
     if len(value) <= 253 and _DOMAIN.fullmatch(value):
         return None
     return 'a lower-case DNS name such as "staging.littil.org"'
+
+
+def environment_domain(value: str) -> str | None:
+    """The environment's own name; the API is served at api.<domain>, so a domain of api.x would serve api.api.x."""
+    if value.startswith("api."):
+        return f'the environment\'s domain without "api." ("{value.removeprefix("api.")}"; the API gets api.<domain>)'
+    return domain_name(value)
 
 
 def https_origin(value: str) -> str | None:
@@ -145,7 +161,18 @@ def email(value: str) -> str | None:
         and domain_name(domain) is None
         and re.fullmatch(r"[a-z]{2,63}", domain.rsplit(".", 1)[-1])
     )
-    return None if valid else 'an e-mail address such as "info@littil.org"'
+    if not valid:
+        return 'an e-mail address such as "info@littil.org"'
+    if domain in _RESERVED_MAIL_DOMAINS or domain.rsplit(".", 1)[-1] in _RESERVED_TOP_LEVEL_DOMAINS:
+        return (
+            "an address that receives mail (example.com/.net/.org and .example, .test, .invalid, .localhost are"
+            " reserved, RFC 2606: nothing is delivered there, and Let's Encrypt refuses them)"
+        )
+    return None
+
+
+_RESERVED_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+_RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhost"})
 
 
 _SSH_KEY_LINE = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) ([A-Za-z0-9+/]+=*)(?: .*)?")

@@ -238,6 +238,38 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             id="production-backups-under-7-days",
         ),
         pytest.param(
+            {"staging": STAGING.replace('domain      = "staging.littil.org"', 'domain = "api.staging.littil.org"')},
+            "staging.hcl",
+            "domain",
+            'expected the environment\'s domain without "api." ("staging.littil.org"; the API gets api.<domain>)',
+            id="domain-that-is-already-the-api-host",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("alerts {\n", 'alerts {\n  email = "ops@example.com"\n')},
+            "staging.hcl",
+            "alerts.email",
+            "expected an address that receives mail (example.com/.net/.org and .example",
+            id="alerts-to-a-reserved-example-domain",
+        ),
+        pytest.param(
+            {
+                "production": PRODUCTION.replace(
+                    'variant = "ec2"', 'variant = "ec2"\n  ec2 {\n    certbot_email = "me@littil.test"\n  }'
+                )
+            },
+            "production.hcl",
+            "api.ec2.certbot_email",
+            "reserved, RFC 2606: nothing is delivered there, and Let's Encrypt refuses them)",
+            id="certbot-mail-to-a-reserved-top-level-domain",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('repo = "littil-backend"', 'repo = "littil-backend.git"')},
+            "common.hcl",
+            "github.repo",
+            'expected a GitHub name without the clone URL\'s ".git" ("littil-backend")',
+            id="repository-name-with-the-clone-urls-git",
+        ),
+        pytest.param(
             {"common": COMMON.replace("deletion_protection      = true", "deletion_protection      = false")},
             "common.hcl",
             "database.deletion_protection",
