@@ -17,6 +17,7 @@ from config.settings import (
     AlarmsConfig,
     AlertsConfig,
     ApiConfig,
+    BackupCopiesConfig,
     CiConfig,
     CountryCode,
     DatabaseConfig,
@@ -74,6 +75,7 @@ class WorkloadEnvironment(Settings):
     github: GithubConfig
     network: NetworkConfig
     database: DatabaseConfig
+    backup_copies: BackupCopiesConfig
     api: ApiConfig
     maintenance: MaintenanceConfig
     ci: CiConfig
@@ -81,7 +83,7 @@ class WorkloadEnvironment(Settings):
     alarms: AlarmsConfig
     # true: the account still holds the old CDK system's data (docs/migration.md); import it, never create it.
     adopt_legacy: StrictBool
-    # true: real users' data; the production rules apply (deletion protection, >= 7 days of backups).
+    # true: real users' data; the production rules apply (deletion protection, >= 7 days of backups, both copies).
     production_grade: StrictBool
     # Defaults to mail.<domain>.
     mail_domain: DomainName | None = None
@@ -120,6 +122,28 @@ class WorkloadEnvironment(Settings):
                 f" got {database.backup_retention_days}",
                 "database",
                 "backup_retention_days",
+            )
+        return self._backup_copies_fit()
+
+    def _backup_copies_fit(self) -> Self:
+        copies = self.backup_copies
+        if copies.region == self.region:
+            raise refuse(
+                f"must be another region than the environment's own ({self.region}): a copy there dies with it",
+                "backup_copies",
+                "region",
+            )
+        if self.production_grade and copies.region is None:
+            raise refuse(
+                'production_grade requires a copy of the backups in a second region: set it, e.g. "eu-central-1"',
+                "backup_copies",
+                "region",
+            )
+        if self.production_grade and not copies.shared_account:
+            raise refuse(
+                "production_grade requires a copy of the backups in the shared account: set it to true",
+                "backup_copies",
+                "shared_account",
             )
         return self
 

@@ -12,7 +12,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, model_validator
 
-from config import rules
+from config import aws, rules
 from config.rules import checked, refuse, within
 
 # Fargate memory (MiB) allowed for each CPU size.
@@ -39,7 +39,7 @@ class ApiVariant(StrEnum):
 
 
 AccountId = Annotated[StrictStr, checked(rules.account_id)]
-Region = Annotated[StrictStr, checked(rules.region)]
+Region = Annotated[StrictStr, checked(rules.region, aws.known_region)]
 CountryCode = Annotated[StrictStr, checked(rules.country_code)]
 DomainName = Annotated[StrictStr, checked(rules.domain_name)]
 EnvironmentDomain = Annotated[StrictStr, checked(rules.environment_domain)]
@@ -167,6 +167,18 @@ class DatabaseConfig(Settings):
                 "allocated_storage_gb",
             )
         return self
+
+
+class BackupCopiesConfig(Settings):
+    """Copies of the database's backups that outlive its account and its region (docs/decisions/0006)."""
+
+    # A second region for RDS's own backups (point-in-time restore there); null: none. Not the environment's region.
+    region: Region | None
+    # A daily copy into a vault of the shared account that nobody in this account can delete (AWS Backup, locked).
+    shared_account: StrictBool
+    # Days a copy is kept: in the shared account's vault exactly (its lock holds each copy at least this long),
+    # in the second region at most 35 (RDS's limit for replicated backups).
+    retention_days: Annotated[StrictInt, within(1, 36500, "days; a locked AWS Backup vault keeps 1 to 36500")]
 
 
 def _version(text: str) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ country = "NL"
 adopt_legacy = false
 
 # true for an environment with real users' data: validation then requires database deletion
-# protection and at least 7 days of backups. production must be; copies of it stay so.
+# protection, at least 7 days of backups and both backup copies. production must be; copies of it stay so.
 production_grade = false
 
 state {
@@ -70,6 +70,14 @@ database {
   snapshot_identifier           = null
   snapshot_engine_version       = null
   snapshot_allocated_storage_gb = null
+}
+
+# Copies of the database's backups outside its account and region (docs/decisions/0006-backup-copies.md).
+# production_grade requires both; elsewhere they are opt-in (they cost storage, docs/design.md "Cost").
+backup_copies {
+  region         = null  # a second region for RDS's backups (restore to a point in time there), e.g. "eu-central-1"
+  shared_account = false # a daily copy into a locked vault of the shared account (needs a customer-managed key)
+  retention_days = 35    # how long each copy is kept (the second region keeps at most 35, RDS's limit)
 }
 
 api {

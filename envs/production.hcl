@@ -4,7 +4,7 @@ account_id = "222222222222"
 domain      = "littil.org"
 cors_origin = "https://www.littil.org"
 
-# Real users' data: deletion protection and at least 7 days of backups are enforced.
+# Real users' data: deletion protection, at least 7 days of backups and both backup copies are enforced.
 production_grade = true
 
 # The old CDK system runs here: import its data holders (docs/migration.md).
@@ -16,6 +16,12 @@ database {
   allocated_storage_gb     = 100 # the old instance's size: RDS cannot shrink a restored instance
   max_allocated_storage_gb = 200
   backup_retention_days    = 14
+}
+
+# Backups that outlive the account and the region (docs/decisions/0006-backup-copies.md).
+backup_copies {
+  region         = "eu-central-1"
+  shared_account = true
 }
 
 api {

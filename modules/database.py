@@ -32,12 +32,13 @@ class MariaDb(Construct):
     """One RDS MariaDB instance in the given (isolated) subnets.
 
     Secure by default: not publicly accessible, storage encrypted (gp3 with
-    autoscaling), backups kept `backup_retention_days`, a final snapshot on
-    delete, deletion protection on, and the master password generated and kept
-    by RDS in Secrets Manager (JSON keys `username`, `password`), so it appears
-    nowhere in code, config or state. RDS rotates it in `rotation_schedule`'s window
-    (a quiet hour; clients must restart to read the new one, see
-    `modules.api.password_rotation`). Multi-AZ and bigger classes are opt-in.
+    autoscaling; with `kms_key_arn`, under that customer-managed key), backups
+    kept `backup_retention_days`, a final snapshot on delete, deletion protection
+    on, and the master password generated and kept by RDS in Secrets Manager (JSON
+    keys `username`, `password`), so it appears nowhere in code, config or state.
+    RDS rotates it in `rotation_schedule`'s window (a quiet hour; clients must
+    restart to read the new one, see `modules.api.password_rotation`). Multi-AZ
+    and bigger classes are opt-in.
 
     Statements slower than `slow_query_seconds` are logged to a file that RDS exports to
     CloudWatch Logs with the error log.
@@ -70,6 +71,7 @@ class MariaDb(Construct):
         slow_query_seconds: int,
         snapshot_identifier: str | None,
         allow_major_version_upgrade: bool,
+        kms_key_arn: str | None,
         master_username: str = "littil_admin",
         rotation_schedule: str = ROTATION_SCHEDULE,
         rotation_window: str = ROTATION_WINDOW,
@@ -120,6 +122,11 @@ class MariaDb(Construct):
             max_allocated_storage=max_allocated_storage_gb,
             storage_type="gp3",
             storage_encrypted=True,
+            # None: the account's AWS-managed key aws/rds. A customer-managed key lets another account copy
+            # the backups (modules.backup). The key is fixed at creation: giving an existing instance another
+            # key replaces it (make review flags it), and RDS restores a snapshot under the snapshot's own key,
+            # so one under another key is first copied under this one (docs/runbooks/restore-database.md).
+            kms_key_id=kms_key_arn,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
             parameter_group_name=parameter_group.name,

@@ -9,6 +9,7 @@ from config.settings import ApiVariant
 from stacks.alerts import AlertsStack
 from stacks.api_fargate import FargateApiStack
 from stacks.api_instance import InstanceApiStack
+from stacks.backup_vaults import BackupVaultsStack
 from stacks.certificate import CertificateStack
 from stacks.database import DatabaseStack
 from stacks.maintenance import MaintenanceStack
@@ -28,6 +29,9 @@ def build_app(config: AppConfig, *, outdir: str) -> App:
         pull_account_ids=config.pull_account_ids,
         placeholders=config.placeholder_environments,
     )
+    BackupVaultsStack(
+        app, env=config.shared, copying=[env for env in config.workloads if env.backup_copies.shared_account]
+    )
     for env in config.workloads:
         add_workload_stacks(app, env=env, shared=config.shared)
     return app
@@ -39,7 +43,7 @@ def add_workload_stacks(app: App, *, env: WorkloadEnvironment, shared: SharedEnv
     alerts = AlertsStack(app, env=env)
     certificate = CertificateStack(app, env=env)
     network = NetworkStack(app, env=env, api_public_address=not on_ecs)
-    database = DatabaseStack(app, env=env, network=network.network, alerts=alerts)
+    database = DatabaseStack(app, env=env, shared=shared, network=network.network, alerts=alerts)
     if on_ecs:
         FargateApiStack(
             app, env=env, shared=shared, alerts=alerts, certificate=certificate, network=network, database=database

@@ -72,6 +72,15 @@ def test_a_restore_that_rds_accepts_loads(tmp_path: Path) -> None:
     assert database.allocated_storage_gb == database.snapshot_allocated_storage_gb == 100
 
 
+def test_backup_copies_are_on_in_production_and_opt_in_elsewhere(tmp_path: Path, config: AppConfig) -> None:
+    production, staging = config.workload("production").backup_copies, config.workload("staging").backup_copies
+    assert (production.region, production.shared_account) == ("eu-central-1", True)
+    assert (staging.region, staging.shared_account) == (None, False)
+    opted_in = STAGING + 'backup_copies {\n  region = "eu-north-1"\n  shared_account = true\n  retention_days = 90\n}\n'
+    copies = load_config(envs_with(tmp_path, staging=opted_in)).workload("staging").backup_copies
+    assert (copies.region, copies.shared_account, copies.retention_days) == ("eu-north-1", True, 90)
+
+
 def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:
     assert config.shared.name == "shared"
     assert config.shared.account_id == "680278545709"
@@ -268,6 +277,41 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             "github.repo",
             'expected a GitHub name without the clone URL\'s ".git" ("littil-backend")',
             id="repository-name-with-the-clone-urls-git",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace('region         = "eu-central-1"', "region         = null")},
+            "production.hcl",
+            "backup_copies.region",
+            'production_grade requires a copy of the backups in a second region: set it, e.g. "eu-central-1"',
+            id="production-without-a-copy-in-another-region",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("shared_account = true", "shared_account = false")},
+            "production.hcl",
+            "backup_copies.shared_account",
+            "production_grade requires a copy of the backups in the shared account: set it to true",
+            id="production-without-a-copy-in-another-account",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'backup_copies {\n  region = "eu-west-1"\n}\n'},
+            "staging.hcl",
+            "backup_copies.region",
+            "must be another region than the environment's own (eu-west-1): a copy there dies with it",
+            id="copy-in-the-environments-own-region",
+        ),
+        pytest.param(
+            {"staging": STAGING + 'backup_copies {\n  region = "eu-moon-1"\n}\n'},
+            "staging.hcl",
+            "backup_copies.region",
+            'expected a region of AWS\'s commercial partition such as "eu-central-1", got "eu-moon-1"',
+            id="copy-in-a-region-aws-does-not-have",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("shared_account = true", "shared_account = true\n  retention_days = 0")},
+            "production.hcl",
+            "backup_copies.retention_days",
+            "expected a whole number from 1 to 36500 (days; a locked AWS Backup vault keeps 1 to 36500), got 0",
+            id="copies-kept-no-day",
         ),
         pytest.param(
             {"common": COMMON.replace("deletion_protection      = true", "deletion_protection      = false")},

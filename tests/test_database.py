@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from config.model import AppConfig
-from tests.tf import Stack, follow, only, ref, resources, subnet_tiers
+from modules.backup.account_copy import BACKUP_ROLE_POLICIES
+from modules.backup.vault import copy_vault_name, vault_arn
+from tests.tf import Stack, follow, managed_policies_of, only, policy_statements, ref, resources, subnet_tiers
 
 DATABASE_STACKS = ["database-staging", "database-production"]
 
 
 def instance(stack: Stack) -> tuple[str, dict[str, object]]:
     return only(resources(stack, "aws_db_instance"))
+
+
+def in_its_region(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the stack's default provider makes: not the second region's key, not us-east-1's topic."""
+    return {name: body for name, body in found.items() if "provider" not in body}
 
 
 @pytest.mark.parametrize("env_name", ["staging", "production"])
@@ -152,3 +160,127 @@ def test_a_major_upgrade_is_allowed_only_where_config_says_so(
     _, upgrading = instance(opt_ins["database-staging"])
     assert upgrading["allow_major_version_upgrade"] is True
     assert upgrading["engine_version"] == "10.11"
+
+
+def test_production_grade_databases_copy_their_backups_to_a_second_region_and_others_opt_in(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    """Wiring only: what RDS replicates and how (tests/modules/backup/test_region_copy.py)."""
+    for env in config.workloads:
+        stack = stacks[f"database-{env.name}"]
+        replications = resources(stack, "aws_db_instance_automated_backups_replication")
+        region = env.backup_copies.region
+        assert env.production_grade <= (region is not None), env.name
+        if region is None:
+            assert not replications, env.name
+            assert [provider.get("alias") for provider in stack["provider"]["aws"]] == [None], env.name
+            continue
+        database_id, _ = instance(stack)
+        _, replication = only(replications)
+        assert replication["source_db_instance_arn"] == ref("aws_db_instance", database_id, "arn")
+        assert replication["retention_period"] == min(env.backup_copies.retention_days, 35)
+        (provider,) = [p for p in stack["provider"]["aws"] if p.get("alias") == replication["provider"].split(".")[1]]
+        assert provider["region"] == region
+        assert provider["allowed_account_ids"] == [env.account_id]
+
+
+def test_production_grade_databases_copy_their_backups_into_their_vault_of_the_shared_account(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    """Wiring only: the plan, the key's grant and the alarm are tests/modules/backup's."""
+    for env in config.workloads:
+        stack = stacks[f"database-{env.name}"]
+        database_id, db = instance(stack)
+        plans = resources(stack, "aws_backup_plan")
+        assert env.production_grade <= env.backup_copies.shared_account, env.name
+        if not env.backup_copies.shared_account:
+            assert not plans, env.name
+            assert "kms_key_id" not in db, env.name  # aws/rds, as before
+            continue
+        # The database is under the stack's own key, which the shared account may copy with.
+        key_id, key = only(in_its_region(resources(stack, "aws_kms_key")))
+        assert db["kms_key_id"] == ref("aws_kms_key", key_id, "arn")
+        grantees = {
+            identifier
+            for statement in policy_statements(stack, key["policy"])
+            if statement["sid"].startswith("OtherAccounts")
+            for principal in statement["principals"]
+            for identifier in principal["identifiers"]
+        }
+        assert grantees == {f"arn:aws:iam::{config.shared.account_id}:root"}
+        _, plan = only(plans)
+        (rule,) = plan["rule"]
+        (copy,) = rule["copy_action"]
+        assert copy["destination_vault_arn"] == vault_arn(
+            copy_vault_name(env.country, env.name), region=env.region, account_id=config.shared.account_id
+        )
+        assert (
+            rule["lifecycle"]["delete_after"] == copy["lifecycle"]["delete_after"] == env.backup_copies.retention_days
+        )
+        _, selection = only(resources(stack, "aws_backup_selection"))
+        assert selection["resources"] == [ref("aws_db_instance", database_id, "arn")]
+
+
+def test_a_copy_that_fails_mails_the_environments_own_alert_topic(stacks: dict[str, Stack], config: AppConfig) -> None:
+    for env in config.workloads:
+        targets = resources(stacks[f"database-{env.name}"], "aws_cloudwatch_event_target")
+        if not env.backup_copies.shared_account:
+            assert not targets, env.name
+            continue
+        _, target = only(targets)
+        topic_id, _ = only(in_its_region(resources(stacks[f"alerts-{env.name}"], "aws_sns_topic")))
+        assert follow(stacks, f"database-{env.name}", target["arn"]) == (
+            f"alerts-{env.name}",
+            ref("aws_sns_topic", topic_id, "arn"),
+        )
+
+
+FILLED_IN = "210987654321"
+
+
+@pytest.fixture(scope="module")
+def filled_in_vaults(config: AppConfig) -> Stack:
+    """backup-vaults-shared once production's account id is filled in (the shipped one is a placeholder)."""
+    from cdktf import Testing
+
+    from stacks.backup_vaults import BackupVaultsStack
+    from tests.modules.alone import scratch_app
+
+    production = config.workload("production").model_copy(update={"account_id": FILLED_IN})
+    with scratch_app() as app:
+        return dict(json.loads(Testing.synth(BackupVaultsStack(app, env=config.shared, copying=[production]))))
+
+
+def test_the_shared_vault_admits_copies_from_its_environments_account_alone(
+    filled_in_vaults: Stack, config: AppConfig
+) -> None:
+    production = config.workload("production")
+    vault_id, vault = only(resources(filled_in_vaults, "aws_backup_vault"))
+    assert vault["name"] == copy_vault_name(production.country, production.name)
+    _, policy = only(resources(filled_in_vaults, "aws_backup_vault_policy"))
+    (statement,) = policy_statements(filled_in_vaults, policy["policy"])
+    assert statement["principals"] == [{"type": "AWS", "identifiers": [f"arn:aws:iam::{FILLED_IN}:root"]}]
+    assert statement["actions"] == ["backup:CopyIntoBackupVault"]
+    _, lock = only(resources(filled_in_vaults, "aws_backup_vault_lock_configuration"))
+    assert lock["backup_vault_name"] == ref("aws_backup_vault", vault_id, "name")
+    assert lock["min_retention_days"] == production.backup_copies.retention_days
+    assert "placeholder-account-ids" not in filled_in_vaults.get("output", {})
+
+
+def test_the_shared_account_can_copy_a_copy_back_with_aws_backups_own_role(filled_in_vaults: Stack) -> None:
+    role_id, role = only(resources(filled_in_vaults, "aws_iam_role"))
+    (trust,) = policy_statements(filled_in_vaults, role["assume_role_policy"])
+    assert trust["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
+    assert managed_policies_of(filled_in_vaults, role["name"]) == list(BACKUP_ROLE_POLICIES)
+    assert filled_in_vaults["output"]["copy-back-role-arn"]["value"] == ref("aws_iam_role", role_id, "arn")
+
+
+def test_no_vault_waits_for_a_placeholder_account_and_deploying_the_vaults_refuses(
+    stacks: dict[str, Stack], config: AppConfig
+) -> None:
+    stack = stacks[f"backup-vaults-{config.shared.name}"]
+    copying = [env for env in config.workloads if env.backup_copies.shared_account]
+    waiting = [env for env in copying if env.has_placeholder_account]
+    assert waiting, "the shipped production account id is a placeholder"
+    assert len(resources(stack, "aws_backup_vault")) == len(copying) - len(waiting)
+    assert stack["locals"]["placeholder-accounts"] == [env.account_id for env in waiting]

@@ -123,7 +123,7 @@ def test_an_unknown_environment_is_one_clear_line(project: Path, config: AppConf
 
 
 def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it_reads(synthesized: Path) -> None:
-    assert deploy_order(synthesized, "shared") == ["state-shared", "alerts-shared", "registry"]
+    assert deploy_order(synthesized, "shared") == ["state-shared", "alerts-shared", "backup-vaults-shared", "registry"]
     assert deploy_order(synthesized, "staging") == [
         "state-staging",
         "alerts-staging",

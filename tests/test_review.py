@@ -86,6 +86,19 @@ def test_a_renamed_construct_id_destroys_and_recreates_and_says_so(stacks: dict[
     assert "declare the move: move_to / moved" in text
 
 
+def test_a_new_database_key_or_a_dropped_vault_loses_backups_and_says_so(stacks: dict[str, Stack]) -> None:
+    after, database = revision(stacks, "database-production")
+    instance_name, instance = only(database["resource"][DB])
+    instance["kms_key_id"] = "arn:aws:kms:eu-west-1:222222222222:key/another"
+    vault_name = only(database["resource"]["aws_backup_vault"])[0]
+    del database["resource"]["aws_backup_vault"][vault_name]
+    report = report_for(stacks, after, "database-production")
+    assert report.replaced == {f"{DB}.{instance_name}": ["kms_key_id"]}
+    assert report.destructive == [f"aws_backup_vault.{vault_name}", f"{DB}.{instance_name}"]
+    text = render(compare(stacks, after), stacks, after)
+    assert f"!!! DESTROY aws_backup_vault.{vault_name}: loses backup copies (its recovery points)" in text
+
+
 def test_a_task_definition_change_is_a_new_revision_not_a_destroy_of_data(stacks: dict[str, Stack]) -> None:
     after, api = revision(stacks, "api-staging")
     name, task = only(resources(api, "aws_ecs_task_definition"))

@@ -24,6 +24,7 @@ def test_app_has_state_per_environment_the_registry_and_each_workload_component(
     assert {"staging", "production"} <= set(workloads)
     assert set(stacks) == {
         "registry",
+        "backup-vaults-shared",
         *(f"state-{env.name}" for env in config.environments),
         *(f"alerts-{env.name}" for env in config.environments),
         *(f"{component}-{env}" for component in workload_components for env in workloads),
@@ -38,9 +39,16 @@ def test_every_provider_is_locked_to_its_environment_account_region_and_tags(
         default, *others = stack["provider"]["aws"]
         assert "alias" not in default, name
         assert default["region"] == env.region, name
-        # A second provider only where AWS needs another region (Route53 health-check alarms: us-east-1).
+        # A second provider only where AWS needs another region: Route53 health-check alarms (us-east-1), the
+        # database's copies (backup_copies.region), the shared vault of an environment in another region.
+        elsewhere: set[str | None] = {"us-east-1"}
+        if name.startswith("database-"):
+            elsewhere = {config.workload(env.name).backup_copies.region}
+        if name == "backup-vaults-shared":
+            elsewhere = {copying.region for copying in config.workloads if copying.backup_copies.shared_account}
         for other in others:
-            assert other["alias"] == other["region"] == "us-east-1", name
+            assert other["alias"] == other["region"], name
+            assert other["region"] in elsewhere - {env.region}, name
         for provider in (default, *others):
             assert provider["allowed_account_ids"] == [env.account_id], name
             assert provider["default_tags"] == [

@@ -36,6 +36,11 @@ MAIN_RESOURCES = {
     "aws_nat_gateway": "NAT gateway",
     "aws_eip": "Elastic IP",
     "aws_db_instance": "RDS MariaDB",
+    "aws_kms_key": "KMS key",
+    "aws_db_instance_automated_backups_replication": "backups replicated to a second region",
+    "aws_backup_plan": "AWS Backup plan (daily copy to shared)",
+    "aws_backup_vault": "AWS Backup vault",
+    "aws_backup_vault_lock_configuration": "vault lock (compliance)",
     "aws_lb": "application load balancer",
     "aws_ecs_cluster": "ECS cluster",
     "aws_ecs_service": "ECS Fargate service",
@@ -50,7 +55,7 @@ MAIN_RESOURCES = {
     "aws_route53_health_check": "Route53 health check",
     "aws_budgets_budget": "monthly budget",
 }
-ORDER = ("state", "alerts", "registry", "certificate", "network", "database", "api", "maintenance")
+ORDER = ("state", "alerts", "backup-vaults", "registry", "certificate", "network", "database", "api", "maintenance")
 ENVIRONMENT_ORDER = ("shared", "staging", "production")
 CHAR_WIDTH, LINE_HEIGHT, PADDING, GAP, COLUMN_GAP, ARROW_ROOM = 7.2, 16, 10, 26, 30, 70
 

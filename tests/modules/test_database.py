@@ -28,7 +28,9 @@ SETTINGS: dict[str, Any] = {
     "slow_query_seconds": 2,
     "snapshot_identifier": None,
     "allow_major_version_upgrade": False,
+    "kms_key_arn": None,
 }
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 
 
 def mariadb(**options: Any) -> Built[MariaDb]:
@@ -75,6 +77,7 @@ def opted_in() -> Built[MariaDb]:
         slow_query_seconds=5,
         snapshot_identifier="littil-before-upgrade",
         allow_major_version_upgrade=True,
+        kms_key_arn=KEY_ARN,
         master_username="admin_from_test",
         rotation_schedule="cron(0 5 ? * THU *)",
         rotation_window="2h",
@@ -265,3 +268,14 @@ def test_restore_from_snapshot_takes_name_and_admin_from_it_and_never_replaces_l
 def test_a_major_upgrade_is_refused_unless_asked_for(plain: Built[MariaDb], opted_in: Built[MariaDb]) -> None:
     assert instance(plain)[1]["allow_major_version_upgrade"] is False
     assert instance(opted_in)[1]["allow_major_version_upgrade"] is True
+
+
+def test_storage_is_under_the_accounts_rds_key_unless_a_customer_managed_key_is_given(
+    plain: Built[MariaDb], opted_in: Built[MariaDb]
+) -> None:
+    # Without a key RDS uses aws/rds, whose snapshots no other account can copy; with one, that key.
+    assert "kms_key_id" not in instance(plain)[1]
+    _, db = instance(opted_in)
+    assert (db["storage_encrypted"], db["kms_key_id"]) == (True, KEY_ARN)
+    # The key is fixed at creation: giving another one replaces the instance, which no ignore_changes hides.
+    assert "kms_key_id" not in db["lifecycle"]["ignore_changes"]

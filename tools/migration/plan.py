@@ -89,6 +89,7 @@ PLAN: tuple[Step, ...] = (
     Step("S4", "shared", "retire", "Retire MaintenanceEcrStack", "MaintenanceEcrStack"),
     Step("S5", "shared", "deploy", "Deploy registry", "registry"),
     Step("S6", "shared", "deploy", "Deploy alerts-shared", "alerts-shared"),
+    Step("S7", "shared", "deploy", "Deploy backup-vaults-shared", "backup-vaults-shared"),
     # Staging first: it rehearses production's procedure on real data.
     *_workload("staging", "T"),
     *_workload("production", "P"),

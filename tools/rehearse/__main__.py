@@ -22,7 +22,7 @@ import lazy_provider
 from config.loader import ConfigError, load_config
 from config.model import AppConfig
 from config.settings import ApiVariant
-from tools.rehearse import adoption, faults, instance, procedures
+from tools.rehearse import adoption, backups, faults, instance, procedures
 from tools.rehearse.emulator import Emulators
 from tools.rehearse.holdings import Fault, table
 from tools.rehearse.run import (
@@ -77,6 +77,9 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, trie
             tried += faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name)
         with rehearsal.step(f"{name}: switch the API to the other variant and back"):
             procedures.switch_variant(rehearsal, config, name)
+    if env.backup_copies.region is not None or env.backup_copies.shared_account:
+        with rehearsal.step(f"{name}: the backup copies are where the restore from a copy starts"):
+            backups.restore_from_copy(rehearsal, config, name)
 
 
 def shared_procedures(rehearsal: Rehearsal, config: AppConfig, tried: list[Fault]) -> None:

@@ -2,12 +2,15 @@
 
 Each patch names the moto behaviour it changes and why AWS behaves otherwise; each is
 listed in tools/rehearse/GAPS.md. `tools.rehearse.emulator` applies `PATCHES` in the
-emulator's own process, before the server starts.
+emulator's own process, before the server starts; those of the backup copies are in
+`tools.rehearse.moto_patches_backups`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from tools.rehearse import moto_patches_backups as backups
 
 
 def patch_bucket_policy_conditions() -> None:
@@ -235,6 +238,7 @@ def patch_budget_tags() -> None:
 
 
 PATCHES = (
+    *backups.PATCHES,
     patch_bucket_policy_conditions,
     patch_rule_referenced_group,
     patch_cancel_managed_rotation,

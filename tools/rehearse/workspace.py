@@ -29,6 +29,7 @@ from tools.stacks import environment_of
 # Every AWS API the stacks use, pointed at the emulator.
 SERVICES = (
     "acm",
+    "backup",
     "budgets",
     "cloudwatch",
     "ec2",

@@ -15,6 +15,16 @@ from config.rules import major_version
 # Arguments whose change makes Terraform destroy and re-create the resource (AWS provider 6.x).
 REPLACED_BY = {
     "aws_acm_certificate": {"domain_name", "subject_alternative_names", "key_algorithm", "validation_method"},
+    "aws_backup_plan": {"name"},
+    "aws_backup_selection": {"name", "plan_id", "iam_role_arn", "resources", "not_resources", "condition"},
+    "aws_backup_vault": {"name", "kms_key_arn"},
+    "aws_backup_vault_lock_configuration": {
+        "backup_vault_name",
+        "changeable_for_days",
+        "max_retention_days",
+        "min_retention_days",
+    },
+    "aws_backup_vault_policy": {"backup_vault_name"},
     "aws_cloudwatch_event_rule": {"name", "name_prefix", "event_bus_name"},
     "aws_cloudwatch_event_target": {"rule", "target_id", "event_bus_name"},
     "aws_cloudwatch_log_group": {"name", "name_prefix"},
@@ -28,6 +38,12 @@ REPLACED_BY = {
         "kms_key_id",
         "snapshot_identifier",
         "character_set_name",
+    },
+    "aws_db_instance_automated_backups_replication": {
+        "source_db_instance_arn",
+        "kms_key_id",
+        "retention_period",
+        "pre_signed_url",
     },
     "aws_db_parameter_group": {"name", "name_prefix", "family"},
     "aws_db_subnet_group": {"name", "name_prefix"},
@@ -46,6 +62,8 @@ REPLACED_BY = {
         "root_block_device.encrypted",
     },
     "aws_key_pair": {"key_name", "public_key"},
+    "aws_kms_alias": {"name", "name_prefix"},
+    "aws_kms_key": {"customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"},
     "aws_lb": {"name", "internal", "load_balancer_type"},
     "aws_lb_target_group": {"name", "port", "protocol", "target_type", "vpc_id"},
     "aws_nat_gateway": {"subnet_id", "allocation_id"},
@@ -68,6 +86,10 @@ STATEFUL = {
     "aws_eip": "the public address DNS points at",
     "aws_secretsmanager_secret": "secret values",
     "aws_cloudwatch_log_group": "logs",
+    "aws_backup_vault": "backup copies (its recovery points)",
+    "aws_backup_vault_lock_configuration": "the lock that keeps backup copies from early deletion",
+    # Every key here encrypts data (the database, its backups, their copies): a deleted key makes them unreadable.
+    "aws_kms_key": "whatever the key encrypts (the database, its backups, their copies)",
 }
 
 

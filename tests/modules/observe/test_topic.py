@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from modules.observe.topic import AlertTopic
 from tests.modules.alone import Built, build, has_resource
-from tests.tf import only, ref, resources
+from tests.tf import only, policy_statements, ref, resources
 
 EMAIL = "alerts@example.org"
 
@@ -64,3 +64,28 @@ def test_with_a_provider_topic_and_subscription_both_live_in_its_region(elsewher
     _, topic = only(resources(elsewhere.stack, "aws_sns_topic"))
     _, subscription = only(resources(elsewhere.stack, "aws_sns_topic_subscription"))
     assert topic["provider"] == subscription["provider"] == "aws.us-east-1"
+
+
+def test_its_own_account_and_that_accounts_eventbridge_rules_may_publish(here: Built[AlertTopic]) -> None:
+    topic_name, _ = only(resources(here.stack, "aws_sns_topic"))
+    _, policy = only(resources(here.stack, "aws_sns_topic_policy"))
+    assert policy["arn"] == ref("aws_sns_topic", topic_name, "arn")
+    statements = {statement["sid"]: statement for statement in policy_statements(here.stack, policy["policy"])}
+    own_account = [ref("aws_sns_topic", topic_name, "owner")]
+    # AWS's default statement stays: alarms publish as principals of the topic's account.
+    owner = statements["OwnAccount"]
+    assert owner["condition"] == [{"test": "StringEquals", "variable": "AWS:SourceOwner", "values": own_account}]
+    assert "SNS:Publish" in owner["actions"]
+    # EventBridge (a failed backup copy) may publish, only for rules of the same account.
+    events = statements["EventBridgeRulesOfOwnAccount"]
+    assert events["principals"] == [{"type": "Service", "identifiers": ["events.amazonaws.com"]}]
+    assert events["actions"] == ["sns:Publish"]
+    assert events["condition"] == [{"test": "StringEquals", "variable": "aws:SourceAccount", "values": own_account}]
+    for statement in statements.values():
+        assert statement["resources"] == [ref("aws_sns_topic", topic_name, "arn")]
+    assert set(statements) == {"OwnAccount", "EventBridgeRulesOfOwnAccount"}
+
+
+def test_the_policy_follows_its_topic_into_another_region(elsewhere: Built[AlertTopic]) -> None:
+    _, policy = only(resources(elsewhere.stack, "aws_sns_topic_policy"))
+    assert policy["provider"] == "aws.us-east-1"
