@@ -39,8 +39,10 @@ def load_config(envs_dir: Path) -> AppConfig:
 
     reject_skipped_files(envs_dir)
     shared: SharedEnvironment | None = None
-    workloads: list[WorkloadEnvironment] = []
+    shared_sources: _Sources | None = None
+    workloads: list[tuple[WorkloadEnvironment, _Sources]] = []
     accounts: dict[str, Path] = {}
+    hosts: dict[str, Path] = {}
     for env_path in sorted(envs_dir.glob("*.hcl")):
         if env_path.name == COMMON_FILE:
             continue
@@ -55,9 +57,11 @@ def load_config(envs_dir: Path) -> AppConfig:
         environment: SharedEnvironment | WorkloadEnvironment
         if name == SHARED_ENV:
             environment = shared = _load_environment(SharedEnvironment, name, sources)
+            shared_sources = sources
         else:
             environment = _load_environment(WorkloadEnvironment, name, sources)
-            workloads.append(environment)
+            workloads.append((environment, sources))
+            _claim_names(environment, sources, hosts)
         # Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account.
         other = accounts.setdefault(environment.account_id, env_path)
         if other != env_path:
@@ -70,7 +74,43 @@ def load_config(envs_dir: Path) -> AppConfig:
         raise ConfigError(
             envs_dir / f"{SHARED_ENV}.hcl", None, "file not found: the shared (registry) account is required"
         )
-    return AppConfig(shared=shared, workloads=tuple(workloads))
+    assert shared_sources is not None
+    _registry_keeps_what_runs(shared, shared_sources, workloads)
+    return AppConfig(shared=shared, workloads=tuple(env for env, _ in workloads))
+
+
+def _claim_names(env: WorkloadEnvironment, sources: _Sources, hosts: dict[str, Path]) -> None:
+    """Each DNS name belongs to one environment: its certificate, mail identity and DNS records are made for it."""
+    for key, host in (("domain", env.domain), ("domain", env.api_domain), ("mail_domain", env.effective_mail_domain)):
+        other = hosts.setdefault(host, sources.env_path)
+        if other != sources.env_path:
+            raise sources.error(
+                (key,),
+                f"{host} is also {other.stem}'s (its domain, API host or mail domain): this environment would request"
+                f" {other.stem}'s certificate, verify its mail identity and have its name pointed here",
+            )
+
+
+def _registry_keeps_what_runs(
+    shared: SharedEnvironment, shared_sources: _Sources, workloads: list[tuple[WorkloadEnvironment, _Sources]]
+) -> None:
+    """The registry's lifecycle never expires, and no push replaces, an image an environment runs."""
+    registry = shared.registry
+    for env, sources in workloads:
+        if env.api.image_tag in registry.api_mutable_tags:
+            raise sources.error(
+                ("api", "image_tag"),
+                f'"{env.api.image_tag}" is a mutable tag of littil-backend (registry.api_mutable_tags in'
+                f" {shown(shared_sources.env_path)}): any push would change what {env.name} runs; name a release",
+            )
+    for component in ("api", "maintenance"):
+        running = sorted({getattr(env, component).image_tag for env, _ in workloads})
+        if len(running) > registry.tagged_images_to_keep:
+            raise shared_sources.error(
+                ("registry", "tagged_images_to_keep"),
+                f"keeps {registry.tagged_images_to_keep} tagged images, but the environments run {len(running)}"
+                f" {component} images ({', '.join(running)}): the lifecycle would expire a running one",
+            )
 
 
 def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> None:

@@ -10,13 +10,14 @@ from typing import Annotated, Self
 
 from pydantic import StrictBool, StrictStr, model_validator
 
-from config import rules
+from config import aws, rules
 from config.rules import checked, refuse
 from config.settings import (
     AccountId,
     AlarmsConfig,
     AlertsConfig,
     ApiConfig,
+    ApiVariant,
     BackupCopiesConfig,
     CiConfig,
     CountryCode,
@@ -35,6 +36,19 @@ from config.settings import (
 
 PRODUCTION_ENV = "production"
 MIN_PRODUCTION_BACKUP_DAYS = 7
+# The environments the old CDK system ran (docs/migration.md): only there is anything to adopt.
+LEGACY_ENVIRONMENTS = ("shared", "staging", "production")
+# Days the old system kept its API log group (LITTILBackendApiEcsLogs-<env>), which the api stack adopts.
+LEGACY_LOG_RETENTION_DAYS = 731
+
+
+def refuse_unless_legacy(name: str, adopt_legacy: bool) -> None:
+    if adopt_legacy and name not in LEGACY_ENVIRONMENTS:
+        raise refuse(
+            f"the old CDK system never ran in {name} (only {', '.join(LEGACY_ENVIRONMENTS)}): there is nothing to"
+            " adopt, and each import would fail; set it to false",
+            "adopt_legacy",
+        )
 
 
 class SharedEnvironment(Settings):
@@ -55,6 +69,11 @@ class SharedEnvironment(Settings):
     @property
     def has_placeholder_account(self) -> bool:
         return rules.is_placeholder_account_id(self.account_id)
+
+    @model_validator(mode="after")
+    def _legacy_exists(self) -> Self:
+        refuse_unless_legacy(self.name, self.adopt_legacy)
+        return self
 
     @property
     def registry_host(self) -> str:
@@ -98,10 +117,8 @@ class WorkloadEnvironment(Settings):
     @model_validator(mode="after")
     def _fits_together(self) -> Self:
         for index, zone in enumerate(self.network.availability_zones):
-            if not zone.startswith(self.region):
-                raise refuse(
-                    f'expected a zone of region "{self.region}", got "{zone}"', "network", "availability_zones", index
-                )
+            if (expected := aws.zone_in(self.region, zone)) is not None:
+                raise refuse(f'expected {expected}, got "{zone}"', "network", "availability_zones", index)
         database = self.database
         if self.alarms.database_free_storage_gb >= database.allocated_storage_gb:
             raise refuse(
@@ -123,7 +140,77 @@ class WorkloadEnvironment(Settings):
                 "database",
                 "backup_retention_days",
             )
+        self._settings_take_effect()
+        self._alarms_can_fire()
+        self._snapshot_is_here()
         return self._backup_copies_fit()
+
+    def _settings_take_effect(self) -> None:
+        """Nothing set that the chosen variant or the account's past ignores (or that breaks what it adopts)."""
+        refuse_unless_legacy(self.name, self.adopt_legacy)
+        if self.adopt_legacy and self.api.log_retention_days < LEGACY_LOG_RETENTION_DAYS:
+            raise refuse(
+                f"the adopted log group LITTILBackendApiEcsLogs-{self.name} keeps {LEGACY_LOG_RETENTION_DAYS} days of"
+                f" logs; {self.api.log_retention_days} would delete the older ones within a day: keep"
+                f" {LEGACY_LOG_RETENTION_DAYS} or more",
+                "api",
+                "log_retention_days",
+            )
+        if self.cors_origin == f"https://{self.api_domain}":
+            raise refuse(
+                "must be the web app's origin (such as https://www.<domain>), not the API's own: browsers send the"
+                " API's own origin no CORS request, and the web app's would be refused",
+                "cors_origin",
+            )
+        if self.api.variant is not ApiVariant.EC2:
+            ec2 = self.api.ec2
+            for key, value in (("ssh_public_key", ec2.ssh_public_key), ("ssh_allowed_cidrs", ec2.ssh_allowed_cidrs)):
+                if value:
+                    raise refuse(
+                        f'only applies with api.variant = "ec2": the {self.api.variant} variant has no instance to'
+                        " log in to; remove it",
+                        "api",
+                        "ec2",
+                        key,
+                    )
+        elif self.network.nat_gateway:
+            raise refuse(
+                'only the ECS variant\'s tasks route through it: with api.variant = "ec2" nothing does, and it costs'
+                " about 35 USD a month; set it to false",
+                "network",
+                "nat_gateway",
+            )
+
+    def _alarms_can_fire(self) -> None:
+        """No threshold the configured instance can never cross, or always has."""
+        instance_class = self.database.instance_class
+        memory = aws.memory_mib(instance_class)
+        if memory is not None and self.alarms.database_freeable_memory_mib >= memory:
+            raise refuse(
+                f"must be below the {memory} MiB of database.instance_class {instance_class}, or the alarm fires"
+                " all the time",
+                "alarms",
+                "database_freeable_memory_mib",
+            )
+        credits = aws.max_cpu_credits(self.api.ec2.instance_type)
+        if self.api.variant is ApiVariant.EC2 and credits is not None and self.alarms.cpu_credit_balance >= credits:
+            raise refuse(
+                f"must be below the {credits} CPU credits a {self.api.ec2.instance_type} holds at most, or the alarm"
+                " fires all the time",
+                "alarms",
+                "cpu_credit_balance",
+            )
+
+    def _snapshot_is_here(self) -> None:
+        arn = rules.SNAPSHOT_ARN.fullmatch(self.database.snapshot_identifier or "")
+        if arn and arn["region"] != self.region:
+            raise refuse(
+                f"RDS restores only a snapshot of the environment's region ({self.region}), not of {arn['region']}:"
+                f" copy it here first (aws rds copy-db-snapshot --region {self.region} --source-region"
+                f" {arn['region']} ...) and name the copy",
+                "database",
+                "snapshot_identifier",
+            )
 
     def _backup_copies_fit(self) -> Self:
         copies = self.backup_copies

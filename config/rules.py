@@ -87,8 +87,16 @@ def github_name(value: str) -> str | None:
 
 database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
 engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')
-# Major versions RDS for MariaDB creates instances of (10.6 left standard support in August 2026).
-RDS_MARIADB_MAJORS = ("10.11", "11.4", "11.8")
+# The minor versions RDS for MariaDB offered per major, as AWS's "MariaDB on Amazon RDS versions" listed them in
+# February 2026 (10.6 left standard support in August 2026). RDS skips some community releases (10.11.12, 11.4.6)
+# and retires old ones: a version below or between these is refused; a newer one (RDS adds about one a quarter)
+# is accepted, since only `aws rds describe-db-engine-versions --engine mariadb` knows it.
+RDS_MARIADB_MINORS = {
+    "10.11": (9, 10, 11, 13, 14, 15, 16),
+    "11.4": (3, 4, 5, 7, 8, 9, 10),
+    "11.8": (3, 5, 6),
+}
+RDS_MARIADB_MAJORS = tuple(RDS_MARIADB_MINORS)
 
 
 def major_version(engine_version: str) -> str:
@@ -98,17 +106,24 @@ def major_version(engine_version: str) -> str:
 
 def offered_engine_version(value: str) -> str | None:
     """A version new instances can run: one of RDS's majors, optionally with a minor ("10.11", "10.11.9")."""
-    return (
-        None
-        if major_version(value) in RDS_MARIADB_MAJORS
-        else f"a major version RDS offers for MariaDB: {', '.join(RDS_MARIADB_MAJORS)}"
-    )
+    major = major_version(value)
+    if major not in RDS_MARIADB_MINORS:
+        return f"a major version RDS offers for MariaDB: {', '.join(RDS_MARIADB_MAJORS)}"
+    offered = RDS_MARIADB_MINORS[major]
+    minor = int(value.split(".")[2]) if value.count(".") == 2 else None
+    if minor is not None and minor <= offered[-1] and minor not in offered:
+        listed = ", ".join(f"{major}.{m}" for m in offered)
+        return f"a version RDS offers for MariaDB {major} (as of February 2026: {listed}, or newer), or just {major}"
+    return None
 
 
-db_instance_class = _matches(r"db\.[a-z0-9]+\.[a-z0-9]+", 'an RDS instance class such as "db.t4g.micro"')
+# RDS snapshot names: a letter, then letters, digits and single hyphens, no hyphen at the end; "rds:" marks an
+# automated one. Another account's snapshot (shared with this one) is named by its ARN.
+_SNAPSHOT_NAME = r"(rds:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)"
+SNAPSHOT_ARN = re.compile(rf"arn:aws:rds:(?P<region>[a-z0-9-]+):\d{{12}}:snapshot:{_SNAPSHOT_NAME}")
 snapshot_identifier = _matches(
-    r"[A-Za-z][A-Za-z0-9:-]{0,254}|arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:[A-Za-z0-9:-]+",
-    "an RDS snapshot identifier or ARN",
+    rf"{_SNAPSHOT_NAME}|{SNAPSHOT_ARN.pattern}",
+    "an RDS snapshot name (a letter, then letters, digits and single hyphens, not ending in one) or a snapshot ARN",
 )
 hosted_zone_id = _matches(r"Z[A-Z0-9]{1,31}", 'a Route53 hosted zone id such as "Z0123456789ABC"')
 
@@ -146,7 +161,6 @@ def vpc_cidr(value: str) -> str | None:
     return None
 
 
-ec2_instance_type = _matches(r"[a-z][a-z0-9-]*\.[a-z0-9]+", 'an EC2 instance type such as "t3a.micro"')
 _EMAIL_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 
 

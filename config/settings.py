@@ -107,7 +107,7 @@ class NetworkConfig(Settings):
 class DatabaseConfig(Settings):
     name: Annotated[StrictStr, checked(rules.database_name)]
     engine_version: Annotated[StrictStr, checked(rules.engine_version, rules.offered_engine_version)]
-    instance_class: Annotated[StrictStr, checked(rules.db_instance_class)]
+    instance_class: Annotated[StrictStr, checked(aws.rds_instance_class)]
     allocated_storage_gb: StorageGb
     max_allocated_storage_gb: StorageGb
     backup_retention_days: Annotated[StrictInt, checked(rules.backup_retention)]
@@ -127,8 +127,14 @@ class DatabaseConfig(Settings):
 
     @model_validator(mode="after")
     def _storage_can_grow(self) -> Self:
-        if self.max_allocated_storage_gb < self.allocated_storage_gb:
-            raise refuse("must be at least database.allocated_storage_gb", "max_allocated_storage_gb")
+        # RDS refuses a storage autoscaling limit less than 10 % above the allocated storage.
+        least = -(-self.allocated_storage_gb * 11 // 10)
+        if self.max_allocated_storage_gb < least:
+            raise refuse(
+                f"must be at least 10 % above database.allocated_storage_gb ({least} or more):"
+                " RDS refuses a smaller storage autoscaling limit",
+                "max_allocated_storage_gb",
+            )
         return self
 
     @model_validator(mode="after")
@@ -203,7 +209,7 @@ class EcsApiConfig(Settings):
 
 
 class Ec2ApiConfig(Settings):
-    instance_type: Annotated[StrictStr, checked(rules.ec2_instance_type)]
+    instance_type: Annotated[StrictStr, checked(aws.x86_64_instance_type)]
     # The Amazon Linux 2023 AMI's snapshot is 8 GB; gp3 volumes end at 16 TiB.
     root_volume_gb: Annotated[StrictInt, within(8, 16384, "gp3 root volume in GB")]
     # Let's Encrypt account address (it mails policy changes and incidents; expiry mail ended in 2025).
@@ -250,5 +256,6 @@ class AlarmsConfig(Settings):
     # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
     cpu_credit_balance: Annotated[StrictInt, within(0, 10_000, "CPU credits")]
     database_free_storage_gb: Annotated[StrictInt, within(1, 65536, "GB")]
-    database_cpu_percent: Annotated[StrictInt, within(1, 100, "percent")]
+    # The alarm fires above it: at 100 it never would.
+    database_cpu_percent: Annotated[StrictInt, within(1, 99, "percent; CPU never rises above 100")]
     database_freeable_memory_mib: Annotated[StrictInt, within(1, 1_000_000, "MiB")]

@@ -17,6 +17,9 @@ from tests.conftest import ENVS_DIR
 STAGING = (ENVS_DIR / "staging.hcl").read_text()
 PRODUCTION = (ENVS_DIR / "production.hcl").read_text()
 COMMON = (ENVS_DIR / "common.hcl").read_text()
+SHARED = (ENVS_DIR / "shared.hcl").read_text()
+# A third environment, as docs/runbooks/add-environment.md has an operator write it.
+UAT = 'account_id = "333333333333"\ndomain = "uat.littil.org"\ncors_origin = "https://uat.littil.org"\n'
 # database keys of a restore, as docs/migration.md has the operator write them.
 RESTORE = (
     '  snapshot_identifier = "littil-final-10-11"\n'
@@ -36,6 +39,10 @@ def envs_with(tmp_path: Path, **files: str) -> Path:
         else:
             path.unlink()
     return envs
+
+
+def with_ec2_setting(line: str) -> str:
+    return PRODUCTION.replace('variant = "ec2"', f'variant = "ec2"\n  ec2 {{\n    {line}\n  }}')
 
 
 def load_error(tmp_path: Path, **files: str) -> ConfigError:
@@ -331,7 +338,7 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             {"staging": STAGING + 'region = "eu-central-1"\n'},
             "common.hcl",
             "network.availability_zones[0]",
-            'expected a zone of region "eu-central-1"',
+            "expected a zone region eu-central-1 has: eu-central-1a, eu-central-1b, eu-central-1c",
             id="zones-outside-region",
         ),
         pytest.param(
@@ -480,6 +487,172 @@ def test_adding_an_environment_is_adding_a_file(tmp_path: Path) -> None:
             "unknown key for this environment",
             id="workload-key-in-shared",
         ),
+        pytest.param(
+            {"staging": STAGING + 'network {\n  availability_zones = ["eu-west-1a", "eu-west-1d"]\n}\n'},
+            "staging.hcl",
+            "network.availability_zones[1]",
+            'expected a zone region eu-west-1 has: eu-west-1a, eu-west-1b, eu-west-1c, got "eu-west-1d"',
+            id="zone-the-region-does-not-have",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('engine_version           = "10.11"', 'engine_version = "10.11.12"')},
+            "common.hcl",
+            "database.engine_version",
+            "expected a version RDS offers for MariaDB 10.11 (as of February 2026: 10.11.9, 10.11.10, 10.11.11,",
+            id="minor-version-rds-skipped",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('region  = "eu-west-1"', 'region  = "eu-west-4"')},
+            "common.hcl",
+            "region",
+            'expected a region of AWS\'s commercial partition such as "eu-central-1", got "eu-west-4"',
+            id="region-aws-does-not-have",
+        ),
+        pytest.param(
+            {"production": with_ec2_setting('instance_type = "t3a.mirco"')},
+            "production.hcl",
+            "api.ec2.instance_type",
+            "expected an EC2 instance type AWS has",
+            id="instance-type-aws-does-not-have",
+        ),
+        pytest.param(
+            {"production": with_ec2_setting('instance_type = "t4g.small"')},
+            "production.hcl",
+            "api.ec2.instance_type",
+            "expected an x86_64 instance type",
+            id="arm64-instance-for-the-x86-image",
+        ),
+        pytest.param(
+            {"common": COMMON.replace('instance_class           = "db.t4g.micro"', 'instance_class = "db.t4g.mirco"')},
+            "common.hcl",
+            "database.instance_class",
+            'expected an RDS instance class such as "db.t4g.micro" (db. and an EC2 instance type)',
+            id="rds-class-aws-does-not-have",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("max_allocated_storage_gb = 200", "max_allocated_storage_gb = 105")},
+            "staging.hcl",
+            "database.max_allocated_storage_gb",
+            "must be at least 10 % above database.allocated_storage_gb (110 or more)",
+            id="storage-limit-under-10-percent-above",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("database {\n", 'database {\n  snapshot_identifier = "littil--final-"\n')},
+            "staging.hcl",
+            "database.snapshot_identifier",
+            "expected an RDS snapshot name (a letter, then letters, digits and single hyphens",
+            id="snapshot-name-rds-refuses",
+        ),
+        pytest.param(
+            {
+                "staging": STAGING.replace(
+                    "database {\n",
+                    "database {\n"
+                    + RESTORE.format(version="10.11.9", size=100).replace(
+                        '"littil-final-10-11"', '"arn:aws:rds:eu-central-1:111111111111:snapshot:littil-final"'
+                    ),
+                )
+            },
+            "staging.hcl",
+            "database.snapshot_identifier",
+            "RDS restores only a snapshot of the environment's region (eu-west-1), not of eu-central-1",
+            id="snapshot-of-another-region",
+        ),
+        pytest.param(
+            {"common": COMMON.replace("database_cpu_percent         = 80", "database_cpu_percent = 100")},
+            "common.hcl",
+            "alarms.database_cpu_percent",
+            "expected a whole number from 1 to 99 (percent; CPU never rises above 100), got 100",
+            id="cpu-alarm-that-never-fires",
+        ),
+        pytest.param(
+            {"common": COMMON.replace("database_freeable_memory_mib = 100", "database_freeable_memory_mib = 1024")},
+            "common.hcl",
+            "alarms.database_freeable_memory_mib",
+            "must be below the 1024 MiB of database.instance_class db.t4g.micro, or the alarm fires all the time",
+            id="memory-alarm-that-always-fires",
+        ),
+        pytest.param(
+            {"production": PRODUCTION + "alarms {\n  cpu_credit_balance = 300\n}\n"},
+            "production.hcl",
+            "alarms.cpu_credit_balance",
+            "must be below the 288 CPU credits a t3a.micro holds at most",
+            id="credit-alarm-that-always-fires",
+        ),
+        pytest.param(
+            {
+                "staging": STAGING.replace(
+                    'cors_origin = "https://staging.littil.org"', 'cors_origin = "https://api.staging.littil.org"'
+                )
+            },
+            "staging.hcl",
+            "cors_origin",
+            "must be the web app's origin (such as https://www.<domain>), not the API's own",
+            id="cors-origin-of-the-api-itself",
+        ),
+        pytest.param(
+            {
+                "staging": STAGING.replace(
+                    "api {\n", 'api {\n  ec2 {\n    ssh_allowed_cidrs = ["203.0.113.7/32"]\n  }\n', 1
+                )
+            },
+            "staging.hcl",
+            "api.ec2.ssh_allowed_cidrs",
+            'only applies with api.variant = "ec2": the ecs variant has no instance to log in to',
+            id="ssh-settings-on-ecs",
+        ),
+        pytest.param(
+            {"production": PRODUCTION + "network {\n  nat_gateway = true\n}\n"},
+            "production.hcl",
+            "network.nat_gateway",
+            'only the ECS variant\'s tasks route through it: with api.variant = "ec2" nothing does',
+            id="nat-gateway-nothing-uses",
+        ),
+        pytest.param(
+            {"uat": UAT + "adopt_legacy = true\n"},
+            "uat.hcl",
+            "adopt_legacy",
+            "the old CDK system never ran in uat (only shared, staging, production): there is nothing to adopt",
+            id="adopting-where-the-old-system-never-ran",
+        ),
+        pytest.param(
+            {"staging": STAGING.replace("log_retention_days = 731", "log_retention_days = 365")},
+            "staging.hcl",
+            "api.log_retention_days",
+            "the adopted log group LITTILBackendApiEcsLogs-staging keeps 731 days of logs; 365 would delete",
+            id="shorter-retention-than-the-adopted-logs",
+        ),
+        pytest.param(
+            {"uat": UAT.replace('"uat.littil.org"', '"staging.littil.org"')},
+            "uat.hcl",
+            "domain",
+            "staging.littil.org is also staging's (its domain, API host or mail domain)",
+            id="domain-of-another-environment",
+        ),
+        pytest.param(
+            {"uat": UAT + 'mail_domain = "api.littil.org"\n'},
+            "uat.hcl",
+            "mail_domain",
+            "api.littil.org is also production's",
+            id="mail-domain-that-is-another-environments-api-host",
+        ),
+        pytest.param(
+            {"shared": SHARED + 'registry {\n  api_mutable_tags = ["1.6.0"]\n}\n'},
+            "common.hcl",
+            "api.image_tag",
+            '"1.6.0" is a mutable tag of littil-backend (registry.api_mutable_tags in ',
+            id="running-a-tag-a-push-can-move",
+        ),
+        pytest.param(
+            {
+                "shared": SHARED + "registry {\n  tagged_images_to_keep = 1\n}\n",
+                "staging": STAGING.replace("api {\n", 'api {\n  image_tag = "1.6.1"\n'),
+            },
+            "shared.hcl",
+            "registry.tagged_images_to_keep",
+            "keeps 1 tagged images, but the environments run 2 api images (1.6.0, 1.6.1)",
+            id="lifecycle-that-expires-a-running-image",
+        ),
     ],
 )
 def test_bad_input_names_file_key_and_expectation(
@@ -520,10 +693,6 @@ def test_a_copy_of_production_under_another_name_keeps_production_rules(tmp_path
     assert error.problem == "production_grade requires at least 7 days of backups, got 1"
 
 
-def with_ec2_setting(line: str) -> str:
-    return PRODUCTION.replace('variant = "ec2"', f'variant = "ec2"\n  ec2 {{\n    {line}\n  }}')
-
-
 def test_an_ssh_key_whose_data_is_not_the_key_it_names_is_refused(tmp_path: Path) -> None:
     # The line says ssh-rsa, its data is an ed25519 key: sshd would refuse it, and the instance would have no key.
     mislabelled = "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
@@ -562,6 +731,7 @@ def test_messages_use_project_paths_and_name_the_environment_a_default_breaks(
     with pytest.raises(ConfigError) as caught:
         load_config(Path("envs"))
     assert str(caught.value) == (
-        'envs/common.hcl: network.availability_zones[0]: expected a zone of region "eu-central-1", got "eu-west-1a"'
+        "envs/common.hcl: network.availability_zones[0]: expected a zone region eu-central-1 has: eu-central-1a,"
+        ' eu-central-1b, eu-central-1c, got "eu-west-1a"'
         " (the default staging inherits; override it in envs/staging.hcl)"
     )

@@ -99,6 +99,25 @@ def test_a_new_database_key_or_a_dropped_vault_loses_backups_and_says_so(stacks:
     assert f"!!! DESTROY aws_backup_vault.{vault_name}: loses backup copies (its recovery points)" in text
 
 
+def test_an_environment_whose_file_goes_is_said_to_leave_its_stacks_unmanaged(stacks: dict[str, Stack]) -> None:
+    after = {name: stack for name, stack in stacks.items() if not name.endswith("-staging")}
+    reports = compare(stacks, after)
+    leaving = sorted(report.name for report in reports if any("leaves the app" in w for w in report.warnings))
+    assert leaving == sorted(name for name in stacks if name.endswith("-staging"))
+    assert "!!! state-staging leaves the app (its environment file removed or renamed?)" in render(
+        reports, stacks, after
+    )
+
+
+def test_a_new_state_stack_that_keeps_its_state_in_its_own_bucket_cannot_start(stacks: dict[str, Stack]) -> None:
+    after = copy.deepcopy(stacks)
+    after["state-uat"] = copy.deepcopy(stacks["api-staging"])  # a stack with an s3 backend, under a new name
+    (warning,) = report_for(stacks, after, "state-uat").warnings
+    assert warning.startswith("state-uat is new but keeps its own state in the bucket it is about to create")
+    after["state-uat"] = copy.deepcopy(stacks["state-staging"])  # a local backend: the bootstrap way
+    assert report_for(stacks, after, "state-uat").warnings == []
+
+
 def test_a_task_definition_change_is_a_new_revision_not_a_destroy_of_data(stacks: dict[str, Stack]) -> None:
     after, api = revision(stacks, "api-staging")
     name, task = only(resources(api, "aws_ecs_task_definition"))

@@ -60,6 +60,16 @@ def test_make_review_shows_a_variant_switch_as_what_goes_and_what_comes_and_flag
     assert not reports["maintenance-staging"].destructive
 
 
+def test_make_review_flags_adopt_legacy_turned_off_as_overwriting_the_operators_smtp_credentials(
+    stacks: dict[str, Stack], toggled: dict[str, Stack]
+) -> None:
+    # production adopts the old system's secrets in config, and nothing in `toggled`.
+    reports = {r.name: r for r in compare({name: stacks[name] for name in toggled}, toggled)}
+    (overwrite,) = [w for w in reports["api-production"].warnings if "writes a new value over" in w]
+    assert overwrite.startswith("aws_secretsmanager_secret_version.smtp_")
+    assert " over aws_secretsmanager_secret.smtp_" in overwrite
+
+
 def test_enabling_maintenance_changes_no_other_stack(stacks: dict[str, Stack], toggled: dict[str, Stack]) -> None:
     # staging has maintenance off in config and on in `toggled`, nothing else differs.
     assert resources(toggled["maintenance-staging"], "aws_ecs_service")

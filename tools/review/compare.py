@@ -186,6 +186,7 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
     old, new = items(before), items(after)
     report.added = sorted(new.keys() - old.keys())
     report.removed = sorted(old.keys() - new.keys())
+    report.warnings += stack_warnings(name, before, after, report.added)
     for address in sorted(old.keys() & new.keys()):
         body = new[address] if isinstance(new[address], dict) else {}
         ignored = set(body.get("lifecycle", {}).get("ignore_changes", []))
@@ -226,6 +227,34 @@ def database_warnings(address: str, old: dict[str, Any], new: dict[str, Any], pa
         else:
             warnings.append(f"{upgrade}: the database restarts (downtime); take a snapshot first")
     return warnings
+
+
+def stack_warnings(name: str, before: dict[str, Any], after: dict[str, Any], added: list[str]) -> list[str]:
+    """What a stack's arrival, departure or new secret value does that no resource line shows."""
+    if before and not after:
+        return [
+            f"{name} leaves the app (its environment file removed or renamed?): nothing plans or destroys it any"
+            " more, so what it holds stays, unmanaged; a renamed environment starts anew with new stacks, state keys"
+            " and state bucket"
+        ]
+    if not before and name.startswith("state-") and "s3" in after.get("terraform", {}).get("backend", {}):
+        return [
+            f"{name} is new but keeps its own state in the bucket it is about to create: its first deploy cannot"
+            " start; set state.store_own_state_in_bucket = false until the bucket exists (bootstrap-state.md)"
+        ]
+    kept_secrets = resources(before).keys() & resources(after).keys()
+    return [
+        f"{address} writes a new value over {secret}, which exists already: the value in it now (set by operators"
+        " for an adopted secret: was adopt_legacy turned off?) is replaced"
+        for address in added
+        if address.startswith("aws_secretsmanager_secret_version.")
+        and (secret := _referenced_secret(resources(after)[address])) in kept_secrets
+    ]
+
+
+def _referenced_secret(version: dict[str, Any]) -> str:
+    """`aws_secretsmanager_secret.x` from a version's `secret_id = "${aws_secretsmanager_secret.x.id}"`."""
+    return str(version.get("secret_id", "")).removeprefix("${").rsplit(".", 1)[0]
 
 
 def setting_warnings(address: str, paths: list[str]) -> list[str]:
