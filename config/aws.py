@@ -38,7 +38,7 @@ def known_region(value: str) -> str | None:
 
 
 # The zone letters of a region (AWS "AWS Availability Zones" and "AZ IDs" pages, 2026-12; where names differ by
-# account, every letter an account can see). botocore has no zones; a region not listed here is not checked.
+# account, every letter an account can see). botocore has no zones; a region not listed here may use a to f.
 ZONE_LETTERS = {
     "eu-west-1": "abc",
     "eu-west-2": "abcd",
@@ -79,21 +79,60 @@ def x86_64_instance_type(value: str) -> str | None:
     """An EC2 type AWS has that runs the x86_64 image and AMI (Amazon Linux 2023 x86_64, littil-backend amd64)."""
     if value not in ec2_instance_types():
         return 'an EC2 instance type AWS has, such as "t3a.micro"'
+    if value.startswith("mac"):
+        return 'an instance type that runs Amazon Linux such as "t3a.micro" (mac types run macOS on dedicated hosts)'
     if is_arm64(value):
         return 'an x86_64 instance type such as "t3a.micro" (the API image and its AMI are x86_64; this is Graviton)'
     return None
 
 
-# RDS classes whose EC2 twin has another name: db.x2g runs on x2gd (RDS "DB instance classes", 2026-12).
-_RDS_ONLY_FAMILIES = {"x2g": "x2gd"}
+# The instance class families RDS for MariaDB offers (RDS "Supported DB engines for DB instance classes",
+# 2026-12); a class is db.<family>.<size> of an EC2 type that exists, and db.x2g runs on x2gd. Burstable
+# classes start at micro.
+RDS_MARIADB_FAMILIES = frozenset(
+    [
+        "t3",
+        "t4g",
+        "m5",
+        "m5d",
+        "m6g",
+        "m6gd",
+        "m6i",
+        "m6id",
+        "m6idn",
+        "m6in",
+        "m7g",
+        "m7i",
+        "m8g",
+        "r5",
+        "r5b",
+        "r5d",
+        "r6g",
+        "r6gd",
+        "r6i",
+        "r6id",
+        "r6idn",
+        "r6in",
+        "r7g",
+        "r7i",
+        "r8g",
+        "x2g",
+        "x2idn",
+        "x2iedn",
+        "x2iezn",
+        "z1d",
+    ]
+)
+_EC2_TWIN = {"x2g": "x2gd"}
 
 
 def rds_instance_class(value: str) -> str | None:
-    """db.<an EC2 instance type>: RDS names its classes after the instance types they run on."""
+    """db.<family>.<size>: a family RDS for MariaDB offers, in a size its EC2 type has."""
     family, _, size = value.removeprefix("db.").partition(".")
-    if value.startswith("db.") and f"{_RDS_ONLY_FAMILIES.get(family, family)}.{size}" in ec2_instance_types():
+    exists = f"{_EC2_TWIN.get(family, family)}.{size}" in ec2_instance_types()
+    if value.startswith("db.") and family in RDS_MARIADB_FAMILIES and exists and size != "nano":
         return None
-    return 'an RDS instance class such as "db.t4g.micro" (db. and an EC2 instance type)'
+    return 'an RDS for MariaDB instance class such as "db.t4g.micro" (db.t3, db.t4g, db.m*, db.r*, ...)'
 
 
 # Memory of an instance size, from AWS's instance type pages (EC2 and RDS "DB instance classes", 2026-12):

@@ -50,6 +50,10 @@ def reject_skipped_files(envs_dir: Path) -> None:
             raise ConfigError(
                 path, None, f"would be skipped: environment files end in lower-case .hcl (rename it {stem}.hcl)"
             )
+        if not name.endswith(".hcl"):
+            raise ConfigError(
+                path, None, "would be skipped: envs/ holds environment files (<name>.hcl) only; move it elsewhere"
+            )
 
 
 def read_hcl(path: Path) -> dict[str, Any]:

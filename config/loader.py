@@ -76,6 +76,7 @@ def load_config(envs_dir: Path) -> AppConfig:
         )
     assert shared_sources is not None
     _registry_keeps_what_runs(shared, shared_sources, workloads)
+    _origins_are_web_apps(workloads)
     return AppConfig(shared=shared, workloads=tuple(env for env, _ in workloads))
 
 
@@ -91,25 +92,45 @@ def _claim_names(env: WorkloadEnvironment, sources: _Sources, hosts: dict[str, P
             )
 
 
+# Releases pushed before an environment moves to them: the registry keeps room for them beside what runs.
+UNRUN_RELEASES = 5
+
+
 def _registry_keeps_what_runs(
     shared: SharedEnvironment, shared_sources: _Sources, workloads: list[tuple[WorkloadEnvironment, _Sources]]
 ) -> None:
-    """The registry's lifecycle never expires, and no push replaces, an image an environment runs."""
+    """The registry's lifecycle never expires, and no push moves, an image an environment runs."""
     registry = shared.registry
-    for env, sources in workloads:
+    for env, _ in workloads:
         if env.api.image_tag in registry.api_mutable_tags:
-            raise sources.error(
-                ("api", "image_tag"),
-                f'"{env.api.image_tag}" is a mutable tag of littil-backend (registry.api_mutable_tags in'
-                f" {shown(shared_sources.env_path)}): any push would change what {env.name} runs; name a release",
+            raise shared_sources.error(
+                ("registry", "api_mutable_tags"),
+                f'"{env.api.image_tag}" is the api.image_tag {env.name} runs: a push under a mutable tag would change'
+                " what it runs; keep release tags immutable",
             )
     for component in ("api", "maintenance"):
         running = sorted({getattr(env, component).image_tag for env, _ in workloads})
-        if len(running) > registry.tagged_images_to_keep:
+        moving = registry.api_mutable_tags if component == "api" else ()
+        least = len(running) + len(moving) + UNRUN_RELEASES
+        if registry.tagged_images_to_keep < least:
             raise shared_sources.error(
                 ("registry", "tagged_images_to_keep"),
-                f"keeps {registry.tagged_images_to_keep} tagged images, but the environments run {len(running)}"
-                f" {component} images ({', '.join(running)}): the lifecycle would expire a running one",
+                f"must be at least {least}: the environments run {len(running)} {component} image(s)"
+                f" ({', '.join(running)}), {len(moving)} mutable tag(s) hold one each, and {UNRUN_RELEASES} releases"
+                " may be pushed before an environment moves to them; fewer, and the lifecycle expires a running image",
+            )
+
+
+def _origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, _Sources]]) -> None:
+    """A CORS origin is a web app's, never an environment's API host (its own or another's)."""
+    api_hosts = {f"https://{env.api_domain}": env.name for env, _ in workloads}
+    for env, sources in workloads:
+        owner = api_hosts.get(env.cors_origin)
+        if owner is not None and owner != env.name:
+            raise sources.error(
+                ("cors_origin",),
+                f"{env.cors_origin} is {owner}'s API, not a web app: browsers would refuse the calls of"
+                f" {env.name}'s web app (give its origin, such as https://www.{env.domain})",
             )
 
 
@@ -146,11 +167,17 @@ class _Sources:
             return self.env_path
         return self.common_path
 
-    def error(self, path: Path_, problem: str) -> ConfigError:
-        """The error, at the file the value came from; a default from common.hcl also names the environment."""
+    def error(self, path: Path_, problem: str, *, wrong_anywhere: bool = False) -> ConfigError:
+        """The error, at the file the value came from; a default from common.hcl also names the environment.
+
+        `wrong_anywhere`: the value itself is wrong (not only for this environment), so the fix is the default.
+        """
         file = self.file_of(path)
-        if file == self.common_path:
-            problem = f"{problem} (the default {self.env_path.stem} inherits; override it in {shown(self.env_path)})"
+        env = self.env_path.stem
+        if file == self.common_path and wrong_anywhere:
+            problem = f"{problem} (a default: fix it here; {env} and every environment that keeps it inherit it)"
+        elif file == self.common_path:
+            problem = f"{problem} (the default {env} inherits; override it in {shown(self.env_path)})"
         return ConfigError(file, format_key(path), problem)
 
 
@@ -177,8 +204,9 @@ def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
     try:
         return schema.model_validate({**_deep_merge(base, sources.overrides), "name": name})
     except ValidationError as error:
-        path, problem = _explain(error.errors()[0], schema)
-        raise sources.error(path, problem) from None
+        first = error.errors()[0]
+        path, problem = _explain(first, schema)
+        raise sources.error(path, problem, wrong_anywhere=first["type"] != "littil_refusal") from None
 
 
 # What pydantic's type errors mean in an env file.
@@ -198,7 +226,7 @@ def _explain(error: ErrorDetails, schema: type[BaseModel]) -> tuple[Path_, str]:
     if kind == "littil_refusal":
         return (*path, *context["key"]), context["problem"]
     if kind == "littil_rule":
-        return path, f"{error['msg']}, got {_show(value)}"
+        return path, f"{error['msg']}, got {_show(value, key=str(path[-1]))}"
     if kind == "missing":
         return path, "required value is missing"
     parent = _model_at(schema, path[:-1])
@@ -219,11 +247,13 @@ def _model_at(schema: type[BaseModel], path: Path_) -> type[BaseModel]:
     return schema
 
 
-def _show(value: Any) -> str:  # noqa: PLR0911 (one per kind of value)
+def _show(value: Any, key: str = "") -> str:  # noqa: PLR0911 (one per kind of value)
     if value is None:
         return "null"
     if isinstance(value, str) and "PRIVATE KEY" in value:
         return "a private key (not shown: never paste one; give the public key, the .pub file)"
+    if key == "ssh_public_key":  # whatever was pasted there may be a private key in another format: never echo it
+        return "something else (not shown, in case it is a private key: give the public key, the .pub file)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):

@@ -38,16 +38,24 @@ PRODUCTION_ENV = "production"
 MIN_PRODUCTION_BACKUP_DAYS = 7
 # The environments the old CDK system ran (docs/migration.md): only there is anything to adopt.
 LEGACY_ENVIRONMENTS = ("shared", "staging", "production")
+LEGACY_REGION = "eu-west-1"
 # Days the old system kept its API log group (LITTILBackendApiEcsLogs-<env>), which the api stack adopts.
 LEGACY_LOG_RETENTION_DAYS = 731
 
 
-def refuse_unless_legacy(name: str, adopt_legacy: bool) -> None:
+def refuse_unless_legacy(name: str, region: str, adopt_legacy: bool) -> None:
+    """adopt_legacy only where the old system's data is: its environments, in its region."""
     if adopt_legacy and name not in LEGACY_ENVIRONMENTS:
         raise refuse(
             f"the old CDK system never ran in {name} (only {', '.join(LEGACY_ENVIRONMENTS)}): there is nothing to"
             " adopt, and each import would fail; set it to false",
             "adopt_legacy",
+        )
+    if adopt_legacy and region != LEGACY_REGION:
+        raise refuse(
+            f"the old system's data is in {LEGACY_REGION}: adopting in {region} imports nothing (before the"
+            f" cut-over) or builds an empty {name} beside the running one (after it); keep {LEGACY_REGION}",
+            "region",
         )
 
 
@@ -72,7 +80,7 @@ class SharedEnvironment(Settings):
 
     @model_validator(mode="after")
     def _legacy_exists(self) -> Self:
-        refuse_unless_legacy(self.name, self.adopt_legacy)
+        refuse_unless_legacy(self.name, self.region, self.adopt_legacy)
         return self
 
     @property
@@ -147,7 +155,7 @@ class WorkloadEnvironment(Settings):
 
     def _settings_take_effect(self) -> None:
         """Nothing set that the chosen variant or the account's past ignores (or that breaks what it adopts)."""
-        refuse_unless_legacy(self.name, self.adopt_legacy)
+        refuse_unless_legacy(self.name, self.region, self.adopt_legacy)
         if self.adopt_legacy and self.api.log_retention_days < LEGACY_LOG_RETENTION_DAYS:
             raise refuse(
                 f"the adopted log group LITTILBackendApiEcsLogs-{self.name} keeps {LEGACY_LOG_RETENTION_DAYS} days of"

@@ -71,8 +71,12 @@ image_tag = _matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "a container image ta
 
 
 def release_tag(value: str) -> str | None:
-    """A tag to run: `latest` moves with every build of the application's main branch."""
-    return 'a fixed release tag such as "1.6.0", not "latest"' if value == "latest" else None
+    """A tag to run: `latest` moves with every build; a release's image tag is its git tag without the "v"."""
+    if value == "latest":
+        return 'a fixed release tag such as "1.6.0", not "latest"'
+    if re.fullmatch(r"v\d.*", value):
+        return f'the image tag of a release, its git tag without the "v" ("{value[1:]}")'
+    return None
 
 
 _github_name = _matches(r"[A-Za-z0-9_.-]{1,100}", "a GitHub organisation or repository name")
@@ -86,7 +90,8 @@ def github_name(value: str) -> str | None:
 
 
 database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
-engine_version = _matches(r"\d+\.\d+(\.\d+)?", 'a MariaDB engine version such as "10.11"')
+_NUMBER = r"(0|[1-9]\d*)"
+engine_version = _matches(rf"{_NUMBER}\.{_NUMBER}(\.{_NUMBER})?", 'a MariaDB engine version such as "10.11"')
 # The minor versions RDS for MariaDB offered per major, as AWS's "MariaDB on Amazon RDS versions" listed them in
 # February 2026 (10.6 left standard support in August 2026). RDS skips some community releases (10.11.12, 11.4.6)
 # and retires old ones: a version below or between these is refused; a newer one (RDS adds about one a quarter)
@@ -189,12 +194,13 @@ _RESERVED_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"}
 _RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhost"})
 
 
-_SSH_KEY_LINE = re.compile(r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) ([A-Za-z0-9+/]+=*)(?: .*)?")
+# EC2 key pairs take RSA and ED25519 keys only (ImportKeyPair).
+_SSH_KEY_LINE = re.compile(r"(ssh-ed25519|ssh-rsa) ([A-Za-z0-9+/]+=*)(?: .*)?")
 
 
 def ssh_public_key(value: str) -> str | None:
     """An OpenSSH public key line whose key data decodes and names the key type the line names (as sshd reads it)."""
-    expected = 'an OpenSSH public key line (the .pub file: "ssh-ed25519 AAAA... you@host")'
+    expected = 'an OpenSSH ed25519 or RSA public key line, the ones EC2 imports (the .pub file: "ssh-ed25519 AAAA...")'
     line = _SSH_KEY_LINE.fullmatch(value)
     if line is None:
         return expected
@@ -219,7 +225,8 @@ def ssh_cidr(value: str) -> str | None:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         return expected
-    return expected if network.version != 4 or network.prefixlen < MIN_SSH_PREFIX else None
+    # A security group rule takes CIDR notation only: a bare address is refused at apply.
+    return expected if "/" not in value or network.version != 4 or network.prefixlen < MIN_SSH_PREFIX else None
 
 
 def positive(value: int) -> str | None:
@@ -272,4 +279,5 @@ def log_retention(value: int) -> str | None:
 
 
 def fargate_cpu(value: int) -> str | None:
-    return None if value in (256, 512, 1024, 2048, 4096) else "a Fargate CPU size: 256, 512, 1024, 2048 or 4096"
+    sizes = (256, 512, 1024, 2048, 4096, 8192, 16384)
+    return None if value in sizes else "a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384"

@@ -16,12 +16,14 @@ from config import aws, rules
 from config.rules import checked, refuse, within
 
 # Fargate memory (MiB) allowed for each CPU size.
-FARGATE_MEMORY = {
-    256: range(512, 2049, 512),
+FARGATE_MEMORY: dict[int, range | tuple[int, ...]] = {
+    256: (512, 1024, 2048),
     512: range(1024, 4097, 1024),
     1024: range(2048, 8193, 1024),
     2048: range(4096, 16385, 1024),
     4096: range(8192, 30721, 1024),
+    8192: range(16384, 61441, 4096),
+    16384: range(32768, 122881, 8192),
 }
 
 
@@ -200,10 +202,13 @@ class EcsApiConfig(Settings):
     def _memory_fits_the_cpu(self) -> Self:
         allowed = FARGATE_MEMORY[self.cpu]
         if self.memory_mib not in allowed:
+            sizes = (
+                f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}"
+                if isinstance(allowed, range)
+                else ", ".join(map(str, allowed))
+            )
             raise refuse(
-                f"expected a Fargate memory size for cpu {self.cpu}: "
-                f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}",
-                "memory_mib",
+                f"expected a Fargate memory size for cpu {self.cpu}: {sizes}, got {self.memory_mib}", "memory_mib"
             )
         return self
 
@@ -254,7 +259,7 @@ class AlarmsConfig(Settings):
     # Days the API's certificate has left. ACM renews at 60, certbot at 30 days: below 30 only a failed renewal alarms.
     certificate_days_left: Annotated[StrictInt, within(1, 29, "days; certbot renews at 30 left")]
     # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
-    cpu_credit_balance: Annotated[StrictInt, within(0, 10_000, "CPU credits")]
+    cpu_credit_balance: Annotated[StrictInt, within(1, 10_000, "CPU credits; the alarm fires below it, never below 0")]
     database_free_storage_gb: Annotated[StrictInt, within(1, 65536, "GB")]
     # The alarm fires above it: at 100 it never would.
     database_cpu_percent: Annotated[StrictInt, within(1, 99, "percent; CPU never rises above 100")]

@@ -79,6 +79,7 @@ def test_a_key_given_twice_in_any_form_is_refused_with_both_lines(
         ("acceptance.hcl.txt", "would be skipped: environment files end in lower-case .hcl (rename it acceptance.hcl)"),
         ("acceptance.hcl ", "would be skipped: the name has spaces around it; rename it 'acceptance.hcl'"),
         (" acceptance.hcl", "would be skipped: the name has spaces around it; rename it 'acceptance.hcl'"),
+        ("acceptance.tfvars", "would be skipped: envs/ holds environment files (<name>.hcl) only; move it elsewhere"),
     ],
 )
 def test_a_file_meant_as_an_environment_that_would_be_skipped_is_refused(

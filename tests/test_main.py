@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.test_config import PRODUCTION, STAGING, envs_with
+from tests.envs_copy import PRODUCTION, STAGING, envs_with
 
 
 def run_main(envs: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
