@@ -177,6 +177,22 @@ def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: Workloa
 
 
 # Last: after pytest's own -k, -m and --deselect filtering, so a run starts only for tests that will run.
+# The ECS variant of the API, twice: staging as configured, and production switched to ECS (`toggled`).
+EcsApi = tuple[dict[str, Stack], str]
+
+
+@pytest.fixture(params=[("stacks", "api-staging"), ("toggled", "api-production")], ids=["staging", "production-as-ecs"])
+def ecs_api(request: pytest.FixtureRequest) -> EcsApi:
+    """An ECS-variant API stack and the stacks it reads: staging, and production switched to ECS."""
+    source, stack_name = request.param
+    return request.getfixturevalue(source), stack_name
+
+
+def env_named(config: AppConfig, stack_name: str) -> WorkloadEnvironment:
+    """The workload environment of a stack named <component>-<env>."""
+    return config.workload(stack_name.split("-", 1)[1])
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if any(item.nodeid.endswith(CLI_RUN_READERS) for item in items):
