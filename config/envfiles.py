@@ -6,6 +6,7 @@ HCL would silently keep one of two keys given twice, and `*.hcl` silently skips 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ def read_hcl(path: Path) -> dict[str, Any]:
         raise ConfigError(path, None, f"is not UTF-8 text (line {line}); save it as UTF-8 in your editor") from None
     if text.startswith("\ufeff"):
         raise ConfigError(path, None, "starts with a UTF-8 byte order mark (BOM): save it as UTF-8 without BOM")
+    if text in _READ:  # the tests and the rehearsal load the same text many times; lark's parse is the slow part
+        return copy.deepcopy(_READ[text])
     try:
         tree = hcl2.parses_to_tree(text)
     except lark.exceptions.UnexpectedInput as error:
@@ -78,7 +81,12 @@ def read_hcl(path: Path) -> dict[str, Any]:
     parsed = hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS)
     normalized = _unwrap_blocks(parsed, (), path)
     assert isinstance(normalized, dict)
-    return normalized
+    _READ[text] = normalized
+    return copy.deepcopy(normalized)
+
+
+# Text of an env file that parsed cleanly -> what it holds (a problem names the file, so it is never kept).
+_READ: dict[str, dict[str, Any]] = {}
 
 
 def _reject_repeated_keys(node: lark.Tree[Any], path: Path_, file: Path) -> None:
