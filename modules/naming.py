@@ -19,6 +19,11 @@ def physical_name(country: str, env: str | None, *parts: str) -> str:
     return "-".join(words)
 
 
+def copy_vault_name(country: str, env: str) -> str:
+    """The shared account's vault that holds `env`'s copies: what the environment's backup plan copies into."""
+    return physical_name(country, env, "db-copies")
+
+
 def environment_prefix(country: str, env: str) -> str:
     """`LITTIL-<country>-<env>`: what names made of several parts (alarm names) start with."""
     return "-".join((PROJECT, country, env))

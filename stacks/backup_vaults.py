@@ -15,7 +15,8 @@ from constructs import Construct
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.access.iam import ServiceRole
 from modules.backup.account_copy import BACKUP_ROLE_POLICIES
-from modules.backup.vault import LockedCopyVault, copy_vault_name
+from modules.backup.vault import LockedCopyVault
+from modules.naming import copy_vault_name
 from stacks.base import LittilStack
 
 COMPONENT = "backup-vaults"

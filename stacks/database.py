@@ -9,8 +9,9 @@ from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.backup.account_copy import AccountCopy
 from modules.backup.key import DataKey
 from modules.backup.region_copy import RegionCopy
-from modules.backup.vault import copy_vault_name, vault_arn
+from modules.backup.vault import vault_arn
 from modules.database import MariaDb
+from modules.naming import copy_vault_name
 from modules.network import Network
 from modules.observe.alarms import DatabaseAlarms
 from stacks.alerts import AlertsStack

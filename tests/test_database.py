@@ -9,7 +9,8 @@ import pytest
 
 from config.model import AppConfig
 from modules.backup.account_copy import BACKUP_ROLE_POLICIES
-from modules.backup.vault import copy_vault_name, vault_arn
+from modules.backup.vault import vault_arn
+from modules.naming import copy_vault_name
 from tests.tf import Stack, follow, managed_policies_of, only, policy_statements, ref, resources, subnet_tiers
 
 DATABASE_STACKS = ["database-staging", "database-production"]

@@ -14,18 +14,12 @@ from constructs import Construct
 
 from modules.access.iam import account_root_arn, arn, policy_document
 from modules.backup.key import DataKey
-from modules.naming import physical_name
 
 COPY_INTO_VAULT_ACTIONS = ("backup:CopyIntoBackupVault",)
 # Vault Lock in compliance mode once these days have passed: until then the lock itself can still be
 # removed (AWS's minimum grace time is 3 days); afterwards nobody, not even the account's root user, can
 # shorten a copy's retention, delete a copy before its time, remove the lock or delete the vault.
 LOCK_GRACE_DAYS = 3
-
-
-def copy_vault_name(country: str, env: str) -> str:
-    """The shared account's vault that holds `env`'s copies: what the environment's backup plan copies into."""
-    return physical_name(country, env, "db-copies")
 
 
 def vault_arn(name: str, *, region: str, account_id: str) -> str:

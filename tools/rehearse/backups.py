@@ -17,8 +17,7 @@ from typing import Any
 
 from config.model import AppConfig, WorkloadEnvironment
 from config.rules import RDS_MAX_BACKUP_RETENTION_DAYS
-from modules.backup.vault import copy_vault_name
-from modules.naming import physical_name
+from modules.naming import copy_vault_name, physical_name
 from tools.rehearse.run import Rehearsal, RehearsalFailure, aws_cli, say
 
 # The shared account's job deploys its stacks side by side with this environment's: wait for the vault.

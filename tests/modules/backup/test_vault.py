@@ -6,7 +6,8 @@ import pytest
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from modules.backup.vault import LockedCopyVault, copy_vault_name, vault_arn
+from modules.backup.vault import LockedCopyVault, vault_arn
+from modules.naming import copy_vault_name
 from tests.modules.alone import ACCOUNT_ID, Built, build
 from tests.tf import only, policy_statements, ref, resources
 
