@@ -45,3 +45,12 @@ def load_error(tmp_path: Path, **files: str) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         load_config(envs_with(tmp_path, **files))
     return caught.value
+
+
+def assert_refused(tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str) -> None:
+    """Loading a copy of envs/ with `files` changed stops with one line: `file`, `key`, then `expected` in it."""
+    error = load_error(tmp_path, **files)
+    assert error.file.name == file
+    assert error.key == key
+    assert expected in error.problem
+    assert str(error).startswith(f"{error.file}: {key}: ")
