@@ -278,6 +278,18 @@ def log_retention(value: int) -> str | None:
     return "one of the CloudWatch retention periods " + ", ".join(map(str, _LOG_RETENTION_DAYS))
 
 
+# Fargate memory (MiB) allowed for each CPU size.
+FARGATE_MEMORY: dict[int, range | tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: range(1024, 4097, 1024),
+    1024: range(2048, 8193, 1024),
+    2048: range(4096, 16385, 1024),
+    4096: range(8192, 30721, 1024),
+    8192: range(16384, 61441, 4096),
+    16384: range(32768, 122881, 8192),
+}
+
+
 def fargate_cpu(value: int) -> str | None:
-    sizes = (256, 512, 1024, 2048, 4096, 8192, 16384)
-    return None if value in sizes else "a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384"
+    *smaller, largest = FARGATE_MEMORY
+    return None if value in FARGATE_MEMORY else f"a Fargate CPU size: {', '.join(map(str, smaller))} or {largest}"

@@ -15,17 +15,6 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, mo
 from config import aws, rules
 from config.rules import checked, refuse, within
 
-# Fargate memory (MiB) allowed for each CPU size.
-FARGATE_MEMORY: dict[int, range | tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: range(1024, 4097, 1024),
-    1024: range(2048, 8193, 1024),
-    2048: range(4096, 16385, 1024),
-    4096: range(8192, 30721, 1024),
-    8192: range(16384, 61441, 4096),
-    16384: range(32768, 122881, 8192),
-}
-
 
 class Settings(BaseModel):
     """A block of an env file: typed, frozen, and no key it does not declare."""
@@ -200,7 +189,7 @@ class EcsApiConfig(Settings):
 
     @model_validator(mode="after")
     def _memory_fits_the_cpu(self) -> Self:
-        allowed = FARGATE_MEMORY[self.cpu]
+        allowed = rules.FARGATE_MEMORY[self.cpu]
         if self.memory_mib not in allowed:
             sizes = (
                 f"{allowed.start} to {allowed.stop - 1} in steps of {allowed.step}"

@@ -186,7 +186,7 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
     old, new = items(before), items(after)
     report.added = sorted(new.keys() - old.keys())
     report.removed = sorted(old.keys() - new.keys())
-    report.warnings += stack_warnings(name, before, after, report.added)
+    report.warnings += stack_warnings(name, before, after) + secret_overwrites(old, new, report.added)
     for address in sorted(old.keys() & new.keys()):
         body = new[address] if isinstance(new[address], dict) else {}
         ignored = set(body.get("lifecycle", {}).get("ignore_changes", []))
@@ -229,8 +229,8 @@ def database_warnings(address: str, old: dict[str, Any], new: dict[str, Any], pa
     return warnings
 
 
-def stack_warnings(name: str, before: dict[str, Any], after: dict[str, Any], added: list[str]) -> list[str]:
-    """What a stack's arrival, departure or new secret value does that no resource line shows."""
+def stack_warnings(name: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What a stack's arrival or departure does that no resource line shows."""
     if before and not after:
         return [
             f"{name} leaves the app (its environment file removed or renamed?): nothing plans or destroys it any"
@@ -242,13 +242,17 @@ def stack_warnings(name: str, before: dict[str, Any], after: dict[str, Any], add
             f"{name} is new but keeps its own state in the bucket it is about to create: its first deploy cannot"
             " start; set state.store_own_state_in_bucket = false until the bucket exists (bootstrap-state.md)"
         ]
-    kept_secrets = resources(before).keys() & resources(after).keys()
+    return []
+
+
+def secret_overwrites(old: dict[str, Any], new: dict[str, Any], added: list[str]) -> list[str]:
+    """A secret version added to a secret that exists on both sides (`old`, `new`: `items` of each)."""
     return [
         f"{address} writes a new value over {secret}, which exists already: the value in it now (set by operators"
         " for an adopted secret: was adopt_legacy turned off?) is replaced"
         for address in added
         if address.startswith("aws_secretsmanager_secret_version.")
-        and (secret := _referenced_secret(resources(after)[address])) in kept_secrets
+        and (secret := _referenced_secret(new[address])) in old.keys() & new.keys()
     ]
 
 
