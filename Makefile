@@ -76,8 +76,7 @@ test: install lint ## Lint, then the whole test suite (one synthesis, checkov, C
 	$(VENV)/bin/pytest
 
 # The inner loop: construct tests, config validation and the change report; no lint, no CLI or checkov runs.
-FAST_TESTS := tests/modules tests/test_config.py tests/test_config_refusals.py tests/test_config_aws_offers.py \
-	tests/test_config_conflicts.py tests/test_env_files.py tests/test_review.py
+FAST_TESTS := tests/modules $(wildcard tests/test_config*.py) tests/test_env_files.py tests/test_review.py
 test-fast: $(APP_READY) ## The inner loop (constructs, config, review) in seconds; make test stays the gate
 	$(VENV)/bin/pytest -q $(FAST_TESTS)
 

@@ -1,7 +1,8 @@
-"""What validation refuses in a value on its own: its type, its shape, what AWS offers, and pasted secrets.
+"""What validation refuses in a value on its own: its type and its shape.
 
 Values AWS does not offer are tests/test_config_aws_offers.py's; values that are right alone but
-wrong together (across keys, blocks or environments) are tests/test_config_conflicts.py's.
+wrong together (across keys, blocks or environments) are tests/test_config_conflicts.py's; the SSH
+public key, and a private key pasted in its place, are tests/test_config_ssh_key.py's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import load_config
-from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, envs_with, load_error, with_ec2_setting
+from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, envs_with, with_ec2_setting
 
 
 @pytest.mark.parametrize(
@@ -267,34 +268,6 @@ def test_a_wrong_value_names_file_key_and_expectation(
     tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str
 ) -> None:
     assert_refused(tmp_path, files, file, key, expected)
-
-
-def test_an_ssh_key_whose_data_is_not_the_key_it_names_is_refused(tmp_path: Path) -> None:
-    # The line says ssh-rsa, its data is an ed25519 key: sshd would refuse it, and the instance would have no key.
-    mislabelled = "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
-    error = load_error(tmp_path, production=with_ec2_setting(f'ssh_public_key = "{mislabelled}"'))
-    assert (error.file.name, error.key) == ("production.hcl", "api.ec2.ssh_public_key")
-    assert error.problem.startswith("expected an OpenSSH ed25519 or RSA public key line")
-
-
-SECRET = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
-
-
-@pytest.mark.parametrize(
-    "pasted",
-    [
-        pytest.param(
-            f"-----BEGIN OPENSSH PRIVATE KEY-----\\n{SECRET}\\n-----END OPENSSH PRIVATE KEY-----", id="openssh"
-        ),
-        pytest.param(f"PuTTY-User-Key-File-3: ssh-ed25519\\nPrivate-Lines: 1\\n{SECRET}", id="putty"),
-        pytest.param(SECRET, id="the-key-body-alone"),
-    ],
-)
-def test_a_pasted_private_key_is_refused_without_showing_any_of_it(tmp_path: Path, pasted: str) -> None:
-    error = load_error(tmp_path, production=with_ec2_setting(f'ssh_public_key = "{pasted}"'))
-    assert error.key == "api.ec2.ssh_public_key"
-    assert "(not shown" in error.problem
-    assert SECRET[:12] not in str(error)
 
 
 def test_an_e_mail_address_in_capitals_is_accepted_as_written(tmp_path: Path) -> None:
