@@ -252,7 +252,8 @@ def secret_overwrites(old: dict[str, Any], new: dict[str, Any], added: list[str]
         " for an adopted secret: was adopt_legacy turned off?) is replaced"
         for address in added
         if address.startswith("aws_secretsmanager_secret_version.")
-        and (secret := _referenced_secret(new[address])) in old.keys() & new.keys()
+        and (secret := _referenced_secret(new[address])) in old
+        and secret in new
     ]
 
 
