@@ -177,6 +177,11 @@ def memory_mib(instance_type: str) -> int | None:
     return int(gib * 1024) if gib is not None else None
 
 
+def is_burstable(instance_type: str) -> bool:
+    """Whether an EC2 type runs on CPU credits (and reports CPUCreditBalance)."""
+    return instance_type.partition(".")[0] in MAX_CPU_CREDITS
+
+
 def max_cpu_credits(instance_type: str) -> int | None:
     """The most CPU credits a burstable type holds; None for a type that runs without credits."""
     family, _, size = instance_type.partition(".")

@@ -2,9 +2,9 @@
 
 Importing the AWS provider bindings costs ~20 s, so the app is built and
 synthesized exactly once (`synthesized`), and `pytest_sessionfinish` fails the
-run if anything synthesized it again. Slow external commands (the real CDKTF
-CLI, the added-environment run) start in the background at collection time so
-they overlap with the in-process work.
+run if anything synthesized it again. The one slow external run, the
+added-environment run (its first step is the real CDKTF CLI's synthesis), starts
+in the background at collection so that it overlaps with the in-process work.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,17 +34,12 @@ LAZY_PROVIDER = lazy_provider.install()
 ENVS_DIR = Path(os.environ.get("LITTIL_ENVS_DIR") or REPO / "envs")
 
 SYNTHESES: list[Path] = []
-# The one other whole-app synthesis a session may run: the real CLI's (below), a subprocess, so it never
-# touches this process's counter above; counted here instead.
+# The one other whole-app synthesis a session may start: the real CLI's (`cli_list`), a subprocess, so it
+# never touches this process's counter above; counted here instead.
 REFERENCE_SYNTHESES: list[Path] = []
-CLI_LIST: dict[str, subprocess.Popen[str]] = {}
-CLI_LIST_OUTDIR: list[Path] = []
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
-# The tests that read the background CLI run: its listing, and its synthesis as the eager-import reference.
-CLI_RUN_READERS = (
-    "test_cli.py::test_real_cdktf_cli_lists_every_stack",
-    "test_lazy_provider.py::test_the_app_synthesizes_byte_identically_without_the_eager_imports",
-)
+# A finished CLI run handed to this session: a directory with its `cdktf.out` and what it printed (`cli_list`).
+CLI_RUN_VARIABLE = "LITTIL_CLI_RUN"
 # The test that waits for the added-environment run (tests/test_adding_an_environment.py).
 ADDED_ENVIRONMENT_TEST = "test_adding_an_environment.py::test_an_added_environment_leaves_the_suite_green"
 
@@ -176,7 +170,6 @@ def synthesize_workloads(outdir: Path, shared: SharedEnvironment, *envs: Workloa
     return read_stacks(outdir)
 
 
-# Last: after pytest's own -k, -m and --deselect filtering, so a run starts only for tests that will run.
 # The ECS variant of the API, twice: staging as configured, and production switched to ECS (`toggled`).
 EcsApi = tuple[dict[str, Stack], str]
 
@@ -195,45 +188,41 @@ def env_named(config: AppConfig, stack_name: str) -> WorkloadEnvironment:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    if any(item.nodeid.endswith(CLI_RUN_READERS) for item in items):
-        start_cli_list()
-    if any(item.nodeid.endswith(ADDED_ENVIRONMENT_TEST) for item in items):
-        from tests import test_adding_an_environment
+    """Start the added-environment run, and hand it the tests that read the real CLI's run.
 
-        test_adding_an_environment.start()
-    # The tests that wait for a background run go last, so this process works while those runs do.
-    waiting = [item for item in items if item.nodeid.endswith((*CLI_RUN_READERS, ADDED_ENVIRONMENT_TEST))]
-    items[:] = [item for item in items if item not in waiting] + waiting
-
-
-def start_cli_list() -> None:
-    """`npx cdktf list` in the background: the real CLI runs the app through cdktf.json.
-
-    As an operator types it, without the variables the Makefile sets (the project's .npmrc
-    must keep the CLI quiet on its own), except one: the app imports the provider the plain,
-    eager way (lazy_provider.DISABLE_VARIABLE), so what the CLI writes is also the reference
-    the in-process synthesis, made through the loader, must equal byte for byte. One extra
-    synthesis serves both, on the second core while this process works.
+    Its first step is that CLI run, on envs/ plus one environment; the tests marked `reads_cli_run` run in
+    its suite against it, so this session leaves them out rather than pay for a second eager synthesis.
+    Last among the hooks: after pytest's own -k, -m and --deselect, so nothing starts for a test that will not run.
     """
-    outdir = Path(tempfile.mkdtemp(prefix="littil-cli-"))
-    CLI_LIST_OUTDIR.append(outdir)
-    REFERENCE_SYNTHESES.append(outdir)
+    waiting = [item for item in items if item.nodeid.endswith(ADDED_ENVIRONMENT_TEST)]
+    if not waiting:
+        return
+    handed_over = [item for item in items if item.get_closest_marker("reads_cli_run")]
+    config.hook.pytest_deselected(items=handed_over)
+    from tests import test_adding_an_environment
+
+    test_adding_an_environment.start([item.nodeid for item in handed_over])
+    # The waiting test goes last, so this process works while the run does.
+    items[:] = [item for item in items if item not in waiting and item not in handed_over] + waiting
+
+
+def cli_list_command(outdir: Path, envs: Path) -> tuple[list[str], dict[str, str]]:
+    """`npx cdktf list`: the real CLI runs the app through cdktf.json, as an operator types it.
+
+    Without the variables the Makefile sets (the project's .npmrc must keep the CLI quiet on its own),
+    except one: the app imports the provider the plain, eager way (lazy_provider.DISABLE_VARIABLE), so
+    what the CLI writes is also the reference the in-process synthesis, made through the loader, must
+    equal byte for byte. One synthesis serves both.
+    """
     quiet = {"CHECKPOINT_DISABLE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"}
-    CLI_LIST["process"] = subprocess.Popen(
-        ["npx", "--no-install", "cdktf", "list", "--output", str(outdir)],
-        cwd=REPO,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in quiet},
-            "CI": "1",
-            "PWD": str(REPO),
-            lazy_provider.DISABLE_VARIABLE: "1",
-            "LITTIL_ENVS_DIR": str(ENVS_DIR),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: stop_process_group ends npx, node and the app
-    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in quiet},
+        "CI": "1",
+        "PWD": str(REPO),
+        lazy_provider.DISABLE_VARIABLE: "1",
+        "LITTIL_ENVS_DIR": str(envs),
+    }
+    return ["npx", "--no-install", "cdktf", "list", "--output", str(outdir)], env
 
 
 def stop_process_group(process: subprocess.Popen[str]) -> None:
@@ -252,18 +241,32 @@ class CliRun:
 
 
 @pytest.fixture(scope="session")
-def cli_list() -> CliRun:
-    process = CLI_LIST["process"]
-    output, _ = process.communicate(timeout=600)
-    return CliRun(process.returncode, output, CLI_LIST_OUTDIR[0])
+def cli_list(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """The real CLI's `cdktf list` of the environments under test, with the provider imported eagerly.
+
+    The added-environment run makes it as its first step and hands it to its suite (CLI_RUN_VARIABLE);
+    a session without that run (one file, -k) makes it here.
+    """
+    handed = os.environ.get(CLI_RUN_VARIABLE)
+    if handed:
+        return CliRun(0, (Path(handed) / "cdktf-list.txt").read_text(), Path(handed) / "cdktf.out")
+    outdir = tmp_path_factory.mktemp("cli.out")
+    REFERENCE_SYNTHESES.append(outdir)
+    command, env = cli_list_command(outdir, ENVS_DIR)
+    done = subprocess.run(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # the CLI's warnings interleave with its listing, as an operator sees them
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    return CliRun(done.returncode, done.stdout, outdir)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    process = CLI_LIST.get("process")
-    if process is not None:
-        stop_process_group(process)
-    for outdir in CLI_LIST_OUTDIR:
-        shutil.rmtree(outdir, ignore_errors=True)
     added = sys.modules.get("tests.test_adding_an_environment")
     if added is not None:
         added.stop()

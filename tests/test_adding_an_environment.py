@@ -5,8 +5,11 @@ way, and a picture redrawn for it: a test that hard-codes the environments, thei
 their counts fails here. What cannot depend on the environments is marked
 `same_for_any_environments` (each with its reason) and left out.
 
-That run takes about as long as the outer suite, so tests/conftest.py starts it in the
-background at collection (`start`) and the test below, run last, only waits and reads.
+The run's synthesis is the real CDKTF CLI's, with the provider imported eagerly: the tests marked
+`reads_cli_run` (the CLI's listing, the lazy loader's byte-for-byte reference) read it in the inner
+suite, and the outer session leaves them to it. That run takes about as long as the outer suite, so
+tests/conftest.py starts it in the background at collection (`start`) and the test below, run last,
+only waits and reads.
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENVS_DIR, REPO, envs_with_added, stop_process_group
+from tests.conftest import (
+    CLI_RUN_VARIABLE,
+    ENVS_DIR,
+    REFERENCE_SYNTHESES,
+    REPO,
+    cli_list_command,
+    envs_with_added,
+    stop_process_group,
+)
 
 # This test itself.
 pytestmark = pytest.mark.same_for_any_environments
@@ -41,12 +52,16 @@ RUNS: list[Future[Steps]] = []
 SCRATCH: list[Path] = []
 # The step running now, so that a session ending early does not wait for it.
 RUNNING: list[subprocess.Popen[str]] = []
+# The outer session's tests that the inner suite runs instead (`reads_cli_run`), by node id.
+HANDED_OVER: list[str] = []
 
 
-def start() -> None:
+def start(handed_over: list[str]) -> None:
     """Begin the runbook's steps for an added environment on a background thread (its commands are subprocesses)."""
     scratch = Path(tempfile.mkdtemp(prefix="littil-added-environment-"))
     SCRATCH.append(scratch)
+    REFERENCE_SYNTHESES.append(scratch / "cdktf.out")
+    HANDED_OVER[:] = handed_over
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="added-environment")
     RUNS.append(executor.submit(readme_steps, scratch))
     executor.shutdown(wait=False)
@@ -72,34 +87,45 @@ ADDED_ACCOUNT = next(
 
 def readme_steps(scratch: Path) -> Steps:
     envs = envs_with_added(scratch, ADDED, ADDED_ACCOUNT)
+    outdir = scratch / "cdktf.out"
     env = {
         **os.environ,
         "LITTIL_ENVS_DIR": str(envs),
         "LITTIL_DIAGRAM": str(scratch / "architecture.svg"),
-        "CDKTF_OUTDIR": str(scratch / "cdktf.out"),
+        "CDKTF_OUTDIR": str(outdir),
+        CLI_RUN_VARIABLE: str(scratch),
     }
     python = sys.executable
-    commands = {
-        # make synth, then make diagram, then make test (the runbook's steps), into the scratch directory.
-        "synth": [python, "main.py"],
-        "diagram": [python, "-m", "tools.diagram", str(scratch / "cdktf.out")],
-        "suite": [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-m", "not same_for_any_environments"],
+    # make synth (through the real CLI, which also lists the stacks), then make diagram, then make test (the
+    # runbook's steps), into the scratch directory: (command, its variables, what it printed goes to a file).
+    cli, cli_env = cli_list_command(outdir, envs)
+    commands: dict[str, tuple[list[str], dict[str, str], Path | None]] = {
+        "synth": (cli, cli_env, scratch / "cdktf-list.txt"),
+        "diagram": ([python, "-m", "tools.diagram", str(outdir)], env, None),
+        "suite": (
+            [python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-x", "-m", "not same_for_any_environments"],
+            env,
+            None,
+        ),
     }
     steps: list[tuple[str, subprocess.CompletedProcess[str]]] = []
-    for name, command in commands.items():
+    for name, (command, variables, printed) in commands.items():
         with subprocess.Popen(
             command,
             cwd=REPO,
-            env=env,
+            env=variables,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            # The CLI's warnings interleave with its listing, as an operator sees them.
+            stderr=subprocess.STDOUT if printed else subprocess.PIPE,
             text=True,
             start_new_session=True,  # stop() ends the step with everything it started
         ) as process:
             RUNNING[:] = [process]
             stdout, stderr = process.communicate(timeout=900)
-        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr or "")
         steps.append((name, result))
+        if printed:
+            printed.write_text(stdout)
         if result.returncode != 0:
             break
     RUNNING.clear()
@@ -115,6 +141,9 @@ def test_an_added_environment_leaves_the_suite_green() -> None:
     suite = results["suite"]
     assert suite.returncode == 0, suite.stdout[-4000:]
     assert " passed" in suite.stdout.splitlines()[-1]
+    # What this session left to it ran there, and passed.
+    for nodeid in HANDED_OVER:
+        assert f"{nodeid} PASSED" in suite.stdout, nodeid
 
 
 # The session fixtures that carry envs/ (tests/conftest.py).

@@ -1,8 +1,8 @@
 """The real CDKTF CLI (pinned in package-lock.json) runs the app through cdktf.json.
 
-The CLI run starts in the background at collection (tests/conftest.py), so its own
-synthesis overlaps the in-process one instead of adding to the suite's time; the same
-run is tests/test_lazy_provider.py's eager-import reference.
+Its run is the first step of the added-environment run (tests/test_adding_an_environment.py),
+which runs this test against it; the same run is tests/test_lazy_provider.py's eager-import
+reference.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import pytest
 from tests.conftest import CliRun
 from tests.tf import Stack
 
-# The real CLI's run of main.py: the outer session has one, and the added-environment run starts from
-# `python main.py` on the added environment itself.
-pytestmark = pytest.mark.same_for_any_environments
+pytestmark = pytest.mark.reads_cli_run
 
 
 def test_real_cdktf_cli_lists_every_stack(cli_list: CliRun, stacks: dict[str, Stack]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from config.aws import is_burstable
 from tests.envs_copy import COMMON, STAGING, assert_refused, with_ec2_setting
 
 
@@ -119,3 +120,19 @@ def test_a_value_aws_does_not_offer_names_file_key_and_expectation(
     tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str
 ) -> None:
     assert_refused(tmp_path, files, file, key, expected)
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "burstable"),
+    [
+        ("t2.micro", True),
+        ("t3.small", True),
+        ("t3a.medium", True),
+        ("t4g.nano", True),
+        ("m5.large", False),
+        ("c6g.medium", False),
+        ("m7i-flex.large", False),
+    ],
+)
+def test_only_credit_based_families_are_burstable(instance_type: str, burstable: bool) -> None:
+    assert is_burstable(instance_type) is burstable

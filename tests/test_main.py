@@ -46,6 +46,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         pytest.param({"staging": "account_id = \n"}, "staging.hcl: HCL syntax error at line 1", id="syntax-error"),
     ],
 )
+@pytest.mark.same_for_any_environments  # the same named files, broken the same way
 def test_bad_env_file_exits_with_one_clear_line_and_writes_nothing(
     tmp_path: Path, files: dict[str, str], expected: str
 ) -> None:

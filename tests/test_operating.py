@@ -92,12 +92,6 @@ def test_the_cli_alone_would_have_refused_it(project: Path) -> None:
     assert calls == []
 
 
-@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
-def test_output_of_one_stack_goes_to_terraform_for_that_stack(project: Path) -> None:
-    result, calls = make(project, "output", "STACK=database-staging")
-    assert calls[:1] == ["database-staging init"], result.stdout + result.stderr
-
-
 def test_deploy_needs_a_stack_or_an_environment(project: Path) -> None:
     result, calls = make(project, "deploy")
     assert result.returncode == 2
@@ -149,6 +143,7 @@ def test_environment_deploy_order_puts_state_first_and_every_stack_after_what_it
 def test_terraform_gets_a_plugin_cache_outside_the_synthesized_folders_and_its_lock_file_comes_back(
     project: Path,
 ) -> None:
+    """`make output STACK=...` runs Terraform for that stack alone, with one plugin cache and one lock file."""
     lock = project / "terraform.lock.hcl"
     lock.unlink(missing_ok=True)
     result, calls = make(project, "output", "STACK=database-staging", STUB_LOCK='provider "registry.terraform.io/x" {}')

@@ -24,8 +24,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-# Issue #14: with lazy_provider.py a synthesis imports ~120 of the provider's ~2,200 modules.
-TARGETS = {"synth": 0.5, "suite": 1.5}
+# Issue #14: with lazy_provider.py a synthesis imports ~120 of the provider's ~2,200 modules. Issue #21 set the
+# suite's target (its own 1.5 was out of reach on two cores).
+TARGETS = {"synth": 0.5, "suite": 2.0}
 # Issue #21: `make test-fast`, the inner loop, in seconds of wall time (warm).
 FAST_TARGET_SECONDS = 10.0
 

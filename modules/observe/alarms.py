@@ -15,13 +15,12 @@ from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from constructs import Construct
 
+from config.aws import is_burstable
 from modules.access.iam import arn
 from modules.observe.alarm_kinds import ALARMS
 
 GIB = 1024**3
 MIB = 1024**2
-# Instance types that run on CPU credits (and report CPUCreditBalance).
-BURSTABLE_FAMILIES = ("t2", "t3", "t3a", "t4g")
 
 
 def ec2_action_arn(action: str, *, region: str) -> str:
@@ -30,10 +29,6 @@ def ec2_action_arn(action: str, *, region: str) -> str:
     `arn:aws:automate:<region>:ec2:<action>`: "ec2" stands where an ARN has its account.
     """
     return arn("automate", action, region=region, account="ec2")
-
-
-def is_burstable(instance_type: str) -> bool:
-    return instance_type.split(".", maxsplit=1)[0] in BURSTABLE_FAMILIES
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from modules.observe.alarms import (
     InstanceApiAlarms,
     Metric,
     ec2_action_arn,
-    is_burstable,
 )
 from tests.modules.alone import REGION, Built, build, has_resource
 from tests.tf import Stack, resources
@@ -211,22 +210,6 @@ def test_an_alarm_without_a_guide_entry_is_refused() -> None:
 def test_ec2_actions_are_the_automate_arns_of_the_region() -> None:
     assert ec2_action_arn("recover", region="eu-west-1") == "arn:aws:automate:eu-west-1:ec2:recover"
     assert ec2_action_arn("reboot", region="eu-central-1") == "arn:aws:automate:eu-central-1:ec2:reboot"
-
-
-@pytest.mark.parametrize(
-    ("instance_type", "burstable"),
-    [
-        ("t2.micro", True),
-        ("t3.small", True),
-        ("t3a.medium", True),
-        ("t4g.nano", True),
-        ("m5.large", False),
-        ("c6g.medium", False),
-        ("m7i-flex.large", False),
-    ],
-)
-def test_only_credit_based_families_are_burstable(instance_type: str, burstable: bool) -> None:
-    assert is_burstable(instance_type) is burstable
 
 
 def test_database_alarms_watch_the_instance_with_the_given_thresholds(database: Built[DatabaseAlarms]) -> None:
