@@ -135,7 +135,9 @@ def readme_steps(scratch: Path) -> Steps:
 def test_an_added_environment_leaves_the_suite_green() -> None:
     run = RUNS[0].result(timeout=900)
     results = dict(run.steps)
-    assert list(results) == ["synth", "diagram", "suite"], [(name, r.stderr[-2000:]) for name, r in run.steps]
+    assert list(results) == ["synth", "diagram", "suite"], [
+        (name, (r.stdout + r.stderr)[-2000:]) for name, r in run.steps
+    ]
     assert (run.scratch / "cdktf.out" / "stacks" / f"api-{ADDED}" / "cdk.tf.json").is_file()
     assert f"api-{ADDED}" in (run.scratch / "architecture.svg").read_text()
     suite = results["suite"]
