@@ -40,6 +40,7 @@ REFERENCE_SYNTHESES: list[Path] = []
 TEST_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
 # A finished CLI run handed to this session: a directory with its `cdktf.out` and what it printed (`cli_list`).
 CLI_RUN_VARIABLE = "LITTIL_CLI_RUN"
+CLI_LISTING = "cdktf-list.txt"
 # The test that waits for the added-environment run (tests/test_adding_an_environment.py).
 ADDED_ENVIRONMENT_TEST = "test_adding_an_environment.py::test_an_added_environment_leaves_the_suite_green"
 
@@ -249,7 +250,7 @@ def cli_list(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """
     handed = os.environ.get(CLI_RUN_VARIABLE)
     if handed:
-        return CliRun(0, (Path(handed) / "cdktf-list.txt").read_text(), Path(handed) / "cdktf.out")
+        return CliRun(0, (Path(handed) / CLI_LISTING).read_text(), Path(handed) / "cdktf.out")
     outdir = tmp_path_factory.mktemp("cli.out")
     REFERENCE_SYNTHESES.append(outdir)
     command, env = cli_list_command(outdir, ENVS_DIR)

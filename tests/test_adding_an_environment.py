@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    CLI_LISTING,
     CLI_RUN_VARIABLE,
     ENVS_DIR,
     REFERENCE_SYNTHESES,
@@ -92,7 +93,6 @@ def readme_steps(scratch: Path) -> Steps:
         **os.environ,
         "LITTIL_ENVS_DIR": str(envs),
         "LITTIL_DIAGRAM": str(scratch / "architecture.svg"),
-        "CDKTF_OUTDIR": str(outdir),
         CLI_RUN_VARIABLE: str(scratch),
     }
     python = sys.executable
@@ -100,7 +100,7 @@ def readme_steps(scratch: Path) -> Steps:
     # runbook's steps), into the scratch directory: (command, its variables, what it printed goes to a file).
     cli, cli_env = cli_list_command(outdir, envs)
     commands: dict[str, tuple[list[str], dict[str, str], Path | None]] = {
-        "synth": (cli, cli_env, scratch / "cdktf-list.txt"),
+        "synth": (cli, cli_env, scratch / CLI_LISTING),
         "diagram": ([python, "-m", "tools.diagram", str(outdir)], env, None),
         "suite": (
             [python, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-x", "-m", "not same_for_any_environments"],
