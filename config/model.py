@@ -240,6 +240,23 @@ class WorkloadEnvironment(Settings):
                 "backup_copies",
                 "shared_account",
             )
+        if copies.region is not None and copies.retention_days > rules.RDS_MAX_BACKUP_RETENTION_DAYS:
+            raise refuse(
+                f"RDS keeps backups replicated to backup_copies.region ({copies.region}) at most"
+                f" {rules.RDS_MAX_BACKUP_RETENTION_DAYS} days, got {copies.retention_days}: set"
+                f" {rules.RDS_MAX_BACKUP_RETENTION_DAYS} or less",
+                "backup_copies",
+                "retention_days",
+            )
+        floor = self.database.backup_retention_days
+        if self.production_grade and copies.retention_days < floor:
+            raise refuse(
+                f"production_grade requires copies kept at least as long as the database's own backups"
+                f" (database.backup_retention_days = {floor}), got {copies.retention_days}: the vault's lock would"
+                " hold this shorter time for good",
+                "backup_copies",
+                "retention_days",
+            )
         return self
 
     @property

@@ -239,6 +239,9 @@ def non_negative(value: int) -> str | None:
 
 # RDS keeps automated backups, and replicates them to another region, for at most this many days.
 RDS_MAX_BACKUP_RETENTION_DAYS = 35
+# The longest a locked copy vault keeps a copy (its lock's maximum, docs/decisions/0006-backup-copies.md): a copy
+# nobody can delete early must not be kept for ever either (storage paid for, personal data kept).
+BACKUP_COPY_MAX_DAYS = 365
 
 
 def backup_retention(value: int) -> str | None:

@@ -173,9 +173,11 @@ class BackupCopiesConfig(Settings):
     region: Region | None
     # A daily copy into a vault of the shared account that nobody in this account can delete (AWS Backup, locked).
     shared_account: StrictBool
-    # Days a copy is kept: in the shared account's vault exactly (its lock holds each copy at least this long),
-    # in the second region at most 35 (RDS's limit for replicated backups).
-    retention_days: Annotated[StrictInt, within(1, 36500, "days; a locked AWS Backup vault keeps 1 to 36500")]
+    # Days each copy is kept, in both places: the shared account's vault locks each copy at least this long and
+    # refuses any kept longer than a year; the second region keeps at most 35 (RDS's limit for replicated backups).
+    retention_days: Annotated[
+        StrictInt, within(1, rules.BACKUP_COPY_MAX_DAYS, "days; the locked copy vaults keep no copy longer")
+    ]
 
 
 def _version(text: str) -> tuple[int, ...]:

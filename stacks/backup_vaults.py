@@ -13,8 +13,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
+from config.rules import BACKUP_COPY_MAX_DAYS
 from modules.access.iam import ServiceRole
-from modules.backup.account_copy import BACKUP_ROLE_POLICIES
+from modules.backup.account_copy import COPY_ROLE_POLICIES
 from modules.backup.vault import LockedCopyVault
 from modules.naming import copy_vault_name
 from stacks.base import LittilStack
@@ -47,6 +48,7 @@ class BackupVaultsStack(LittilStack):
                 name=copy_vault_name(source.country, source.name),
                 source_account_id=source.account_id,
                 min_retention_days=source.backup_copies.retention_days,
+                max_retention_days=BACKUP_COPY_MAX_DAYS,
                 account_id=self.current_account_id,
                 provider=providers.get(source.region),
             )
@@ -59,7 +61,7 @@ class BackupVaultsStack(LittilStack):
                 service="backup.amazonaws.com",
                 description="AWS Backup: copy a database copy back into its environment's account",
                 statements=[],
-                managed_policy_arns=BACKUP_ROLE_POLICIES,
+                managed_policy_arns=COPY_ROLE_POLICIES,
             ).role
             TerraformOutput(
                 self,

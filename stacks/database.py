@@ -99,6 +99,7 @@ class DatabaseStack(LittilStack):
                 ),
                 retention_days=copies.retention_days,
                 topic_arn=alerts.topic.arn,
+                alarm_prefix=alerts.name_prefix,
             )
         TerraformOutput(self, "endpoint", value=self.database.instance.endpoint, description="host:port of MariaDB")
         TerraformOutput(

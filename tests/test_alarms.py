@@ -36,6 +36,8 @@ EC2_API_ALARMS = {
     "api-restart-failed",
 }
 DATABASE_ALARMS = {"db-free-storage", "db-cpu", "db-freeable-memory"}
+# With backup_copies.shared_account: a day without the daily snapshot or without its copy.
+BACKUP_COPY_ALARMS = {"db-backup-missing", "db-copy-missing"}
 
 
 def alarms(stack: Stack, env: WorkloadEnvironment) -> dict[str, dict[str, Any]]:
@@ -104,7 +106,8 @@ def test_each_environment_has_the_full_alarm_set_of_its_variant(
             variant = "ecs" if resources(synthesis[f"api-{env.name}"], "aws_ecs_service") else "ec2"
             expected = ECS_API_ALARMS if variant == "ecs" else EC2_API_ALARMS
             assert set(alarms(synthesis[f"api-{env.name}"], env)) == expected, (env.name, variant)
-            assert set(alarms(synthesis[f"database-{env.name}"], env)) == DATABASE_ALARMS
+            copying = BACKUP_COPY_ALARMS if env.backup_copies.shared_account else set()
+            assert set(alarms(synthesis[f"database-{env.name}"], env)) == DATABASE_ALARMS | copying, env.name
     # Production runs on EC2 as configured, and on ECS once switched: both sets are exercised.
     assert resources(stacks["api-production"], "aws_instance")
     assert resources(toggled["api-production"], "aws_ecs_service")
@@ -128,7 +131,8 @@ def test_database_alarms_watch_this_instance_with_the_configured_thresholds(
         stack = stacks[f"database-{env.name}"]
         db_id, _ = only(resources(stack, "aws_db_instance"))
         found = alarms(stack, env)
-        for alarm in found.values():
+        for kind in DATABASE_ALARMS:  # the backup copies' alarms: tests/test_database.py
+            alarm = found[kind]
             assert alarm["namespace"] == "AWS/RDS"
             assert alarm["dimensions"] == {"DBInstanceIdentifier": ref("aws_db_instance", db_id, "identifier")}
         # The thresholds are the environment's (metrics and comparisons: tests/modules/observe/test_alarms.py).

@@ -47,9 +47,9 @@ def test_backup_copies_are_on_in_production_and_opt_in_elsewhere(tmp_path: Path,
     production, staging = config.workload("production").backup_copies, config.workload("staging").backup_copies
     assert (production.region, production.shared_account) == ("eu-central-1", True)
     assert (staging.region, staging.shared_account) == (None, False)
-    opted_in = STAGING + 'backup_copies {\n  region = "eu-north-1"\n  shared_account = true\n  retention_days = 90\n}\n'
+    opted_in = STAGING + 'backup_copies {\n  region = "eu-north-1"\n  shared_account = true\n  retention_days = 30\n}\n'
     copies = load_config(envs_with(tmp_path, staging=opted_in)).workload("staging").backup_copies
-    assert (copies.region, copies.shared_account, copies.retention_days) == ("eu-north-1", True, 90)
+    assert (copies.region, copies.shared_account, copies.retention_days) == ("eu-north-1", True, 30)
 
 
 def test_shared_environment_is_the_registry_account(config: AppConfig) -> None:

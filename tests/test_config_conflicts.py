@@ -45,6 +45,22 @@ from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, a
             id="production-without-a-copy-in-another-account",
         ),
         pytest.param(
+            {"production": PRODUCTION.replace("shared_account = true", "shared_account = true\n  retention_days = 36")},
+            "production.hcl",
+            "backup_copies.retention_days",
+            "RDS keeps backups replicated to backup_copies.region (eu-central-1) at most 35 days, got 36:"
+            " set 35 or less",
+            id="second-region-copies-kept-longer-than-rds-keeps-them",
+        ),
+        pytest.param(
+            {"production": PRODUCTION.replace("shared_account = true", "shared_account = true\n  retention_days = 13")},
+            "production.hcl",
+            "backup_copies.retention_days",
+            "production_grade requires copies kept at least as long as the database's own backups"
+            " (database.backup_retention_days = 14), got 13",
+            id="production-copies-shorter-than-its-backups",
+        ),
+        pytest.param(
             {"staging": STAGING + 'backup_copies {\n  region = "eu-west-1"\n}\n'},
             "staging.hcl",
             "backup_copies.region",

@@ -148,7 +148,7 @@ from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, envs_wi
             {"production": PRODUCTION.replace("shared_account = true", "shared_account = true\n  retention_days = 0")},
             "production.hcl",
             "backup_copies.retention_days",
-            "expected a whole number from 1 to 36500 (days; a locked AWS Backup vault keeps 1 to 36500), got 0",
+            "expected a whole number from 1 to 365 (days; the locked copy vaults keep no copy longer), got 0",
             id="copies-kept-no-day",
         ),
         pytest.param(

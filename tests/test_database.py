@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from config.model import AppConfig
-from modules.backup.account_copy import BACKUP_ROLE_POLICIES
+from config.rules import BACKUP_COPY_MAX_DAYS
+from modules.backup.account_copy import COPY_ROLE_POLICIES
 from modules.backup.vault import vault_arn
 from modules.naming import copy_vault_name
 from tests.tf import Stack, follow, managed_policies_of, only, policy_statements, ref, resources, subnet_tiers
@@ -179,7 +180,7 @@ def test_production_grade_databases_copy_their_backups_to_a_second_region_and_ot
         database_id, _ = instance(stack)
         _, replication = only(replications)
         assert replication["source_db_instance_arn"] == ref("aws_db_instance", database_id, "arn")
-        assert replication["retention_period"] == min(env.backup_copies.retention_days, 35)
+        assert replication["retention_period"] == env.backup_copies.retention_days
         (provider,) = [p for p in stack["provider"]["aws"] if p.get("alias") == replication["provider"].split(".")[1]]
         assert provider["region"] == region
         assert provider["allowed_account_ids"] == [env.account_id]
@@ -220,6 +221,11 @@ def test_production_grade_databases_copy_their_backups_into_their_vault_of_the_s
         )
         _, selection = only(resources(stack, "aws_backup_selection"))
         assert selection["resources"] == [ref("aws_db_instance", database_id, "arn")]
+        # A day without a copy arriving in that vault mails (its count is published under the destination's name).
+        (silence,) = [
+            a for a in resources(stack, "aws_cloudwatch_metric_alarm").values() if "copy-missing" in a["alarm_name"]
+        ]
+        assert silence["dimensions"] == {"BackupVaultName": copy_vault_name(env.country, env.name)}
 
 
 def test_a_copy_that_fails_mails_the_environments_own_alert_topic(stacks: dict[str, Stack], config: AppConfig) -> None:
@@ -265,6 +271,7 @@ def test_the_shared_vault_admits_copies_from_its_environments_account_alone(
     _, lock = only(resources(filled_in_vaults, "aws_backup_vault_lock_configuration"))
     assert lock["backup_vault_name"] == ref("aws_backup_vault", vault_id, "name")
     assert lock["min_retention_days"] == production.backup_copies.retention_days
+    assert lock["max_retention_days"] == BACKUP_COPY_MAX_DAYS
     assert "placeholder-account-ids" not in filled_in_vaults.get("output", {})
 
 
@@ -272,7 +279,7 @@ def test_the_shared_account_can_copy_a_copy_back_with_aws_backups_own_role(fille
     role_id, role = only(resources(filled_in_vaults, "aws_iam_role"))
     (trust,) = policy_statements(filled_in_vaults, role["assume_role_policy"])
     assert trust["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
-    assert managed_policies_of(filled_in_vaults, role["name"]) == list(BACKUP_ROLE_POLICIES)
+    assert managed_policies_of(filled_in_vaults, role["name"]) == list(COPY_ROLE_POLICIES)
     assert filled_in_vaults["output"]["copy-back-role-arn"]["value"] == ref("aws_iam_role", role_id, "arn")
 
 

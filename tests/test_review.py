@@ -269,3 +269,38 @@ def test_ci_plans_exactly_the_changed_stacks_that_keep_state_in_their_bucket(sta
             "github_environment": "",
         },
     ]
+
+
+def sealed_key_stack(statement_actions: list[str], *, sealed: bool = True) -> Stack:
+    """A stack of one key whose policy is a policy document, as modules/backup/key.py writes it."""
+    key: dict[str, Any] = {"policy": "${data.aws_iam_policy_document.key_policy.json}", "enable_key_rotation": True}
+    if sealed:
+        key["bypass_policy_lockout_safety_check"] = True
+    return {
+        "resource": {"aws_kms_key": {"key": key}},
+        "data": {"aws_iam_policy_document": {"key_policy": {"statement": [{"actions": statement_actions}]}}},
+    }
+
+
+@pytest.mark.same_for_any_environments
+def test_a_new_policy_for_a_sealed_key_is_flagged_as_an_apply_that_fails() -> None:
+    before = {"vaults": sealed_key_stack(["kms:Decrypt"])}
+    (report,) = compare(before, {"vaults": sealed_key_stack(["kms:Decrypt", "kms:Encrypt"])})
+    assert report.dangerous
+    (warning,) = report.warnings
+    assert warning.startswith("aws_kms_key.key: its key policy would change, but the key is sealed")
+    # A policy pointed at another document is the same change; other changes of the key are not.
+    pointed = sealed_key_stack(["kms:Decrypt"])
+    pointed["resource"]["aws_kms_key"]["key"]["policy"] = "${data.aws_iam_policy_document.other.json}"
+    assert compare(before, {"vaults": pointed})[0].warnings == [warning]
+    described = sealed_key_stack(["kms:Decrypt"])
+    described["resource"]["aws_kms_key"]["key"]["description"] = "copies"
+    assert compare(before, {"vaults": described})[0].warnings == []
+
+
+@pytest.mark.same_for_any_environments
+def test_a_new_policy_for_an_ordinary_key_is_an_ordinary_change() -> None:
+    before = {"database": sealed_key_stack(["kms:Decrypt"], sealed=False)}
+    (report,) = compare(before, {"database": sealed_key_stack(["kms:Encrypt"], sealed=False)})
+    assert list(report.changed) == ["data.aws_iam_policy_document.key_policy"]
+    assert report.warnings == []

@@ -97,3 +97,7 @@ ACTIONS_READING_DATA = (
 )
 # Public parameters AWS publishes (the Amazon Linux AMI id the EC2 variant looks up): no account in their ARN.
 PUBLIC_PARAMETERS = "parameter/aws/service/*"
+
+# What a sealed KMS key (modules/backup/key.py) refuses to everyone, its own account's root user included: nobody can
+# delete it, switch it off or change its policy (which is how the other two would be allowed again).
+SEALED_KEY_ACTIONS = ("kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")

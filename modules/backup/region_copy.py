@@ -8,7 +8,6 @@ from cdktf_cdktf_provider_aws.db_instance_automated_backups_replication import (
 )
 from constructs import Construct
 
-from config.rules import RDS_MAX_BACKUP_RETENTION_DAYS
 from modules.backup.key import DataKey
 
 
@@ -16,8 +15,8 @@ class RegionCopy(Construct):
     """The instance `source_db_instance_arn`'s snapshots and transaction logs, copied by RDS into `provider`'s region.
 
     RDS re-encrypts them there with a customer-managed key of that region (`alias/<key_alias>`,
-    made here: a KMS key never leaves its region) and keeps them `retention_days`, at most 35
-    (RDS's limit), so the database can be restored to any point in that time in the other region
+    made here: a KMS key never leaves its region) and keeps them `retention_days` (RDS allows at
+    most 35; validation refuses more), so the database can be restored to any point in that time in the other region
     (docs/runbooks/restore-database.md). Replication is created in the destination region, as the
     API wants. Exposes `key` and `replication`.
     """
@@ -47,6 +46,6 @@ class RegionCopy(Construct):
             "replication",
             source_db_instance_arn=source_db_instance_arn,
             kms_key_id=self.key.arn,
-            retention_period=min(retention_days, RDS_MAX_BACKUP_RETENTION_DAYS),
+            retention_period=retention_days,
             provider=provider,
         )

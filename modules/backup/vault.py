@@ -31,12 +31,14 @@ class LockedCopyVault(Construct):
     """AWS Backup vault `name`, under a key of its own, for copies that `source_account_id` sends it.
 
     Its access policy allows that account `backup:CopyIntoBackupVault` and nothing else; nobody
-    else is granted anything. The key lets that account read what it encrypts, so a copy can be
-    copied back into it (which only this account can start). Vault Lock holds every copy at least
-    `min_retention_days` and turns into compliance mode 3 days after it is set: from then on even
-    this account's root user cannot delete a copy early, remove the lock or delete the vault.
-    `provider` puts it in another region (a copy stays in its source's region). Exposes `key`,
-    `vault`, `policy`, `lock`.
+    else is granted anything. The key lets that account use it through AWS Backup and RDS, so a
+    copy can be copied back into it (which only this account can start); the key is sealed: nobody,
+    this account's root user included, can delete it, disable it or change its policy, so what it
+    encrypts stays readable (docs/decisions/0006-backup-copies.md). Vault Lock refuses any copy
+    kept less than `min_retention_days` or more than `max_retention_days`, and turns into
+    compliance mode 3 days after it is set: from then on even this account's root user cannot
+    delete a copy early, remove the lock or delete the vault. `provider` puts it in another region
+    (a copy stays in its source's region). Exposes `key`, `vault`, `policy`, `lock`.
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class LockedCopyVault(Construct):
         name: str,
         source_account_id: str,
         min_retention_days: int,
+        max_retention_days: int,
         account_id: str,
         provider: TerraformProvider | None = None,
     ) -> None:
@@ -58,6 +61,7 @@ class LockedCopyVault(Construct):
             description=f"Backup copies in vault {name}",
             account_id=account_id,
             copying_account_ids=[source_account_id],  # to copy one back (docs/runbooks/restore-database.md)
+            sealed=True,
             provider=provider,
         )
         self.vault = BackupVault(self, "vault", name=name, kms_key_arn=self.key.arn, provider=provider)
@@ -87,5 +91,6 @@ class LockedCopyVault(Construct):
             backup_vault_name=self.vault.name,
             changeable_for_days=LOCK_GRACE_DAYS,
             min_retention_days=min_retention_days,
+            max_retention_days=max_retention_days,
             provider=provider,
         )

@@ -149,6 +149,30 @@ ALARMS: Mapping[str, AlarmKind] = {
         evaluation_periods=1,
         missing_data="notBreaching",
     ),
+    # AWS Backup publishes a job count only when it is not zero: a day and two hours (the daily job's start window,
+    # and its duration from one day to the next) without one is a day without a backup or a copy.
+    "db-backup-missing": AlarmKind(
+        "AWS Backup has completed no snapshot of the database for a day: the daily plan failed, did not run, or was"
+        " deleted (nothing else mails then). Also right after the first deploy, until the first night's job.",
+        "aws backup list-backup-jobs --by-resource-type RDS in the database's account and region: why did the last"
+        " job fail, or is there none (is the plan still there)? docs/runbooks/restore-database.md, section Copies.",
+        statistic="Sum",
+        comparison=BELOW,
+        period_seconds=3600,
+        evaluation_periods=26,
+        missing_data="breaching",
+    ),
+    "db-copy-missing": AlarmKind(
+        "No copy of the database's snapshot has reached the shared account's locked vault for a day: the copy failed"
+        " (its key, the vault's policy), did not run, or its plan was deleted. Also right after the first deploy.",
+        "aws backup list-copy-jobs in the database's account and region: the last job's status message says why."
+        " docs/runbooks/restore-database.md, section Copies.",
+        statistic="Sum",
+        comparison=BELOW,
+        period_seconds=3600,
+        evaluation_periods=26,
+        missing_data="breaching",
+    ),
     "db-free-storage": AlarmKind(
         "The database has less free storage than the threshold; storage autoscaling stops at max_allocated_storage_gb.",
         "raise database.max_allocated_storage_gb (or allocated_storage_gb) and deploy database-<env>.",

@@ -16,7 +16,8 @@ import time
 from typing import Any
 
 from config.model import AppConfig, WorkloadEnvironment
-from config.rules import RDS_MAX_BACKUP_RETENTION_DAYS
+from config.rules import BACKUP_COPY_MAX_DAYS
+from modules.access.aws_actions import SEALED_KEY_ACTIONS
 from modules.naming import copy_vault_name, physical_name
 from tools.rehearse.run import Rehearsal, RehearsalFailure, aws_cli, say
 
@@ -61,7 +62,7 @@ def from_the_second_region(rehearsal: Rehearsal, env: WorkloadEnvironment) -> No
         "DBInstanceAutomatedBackups"
     ]
     key = client(rehearsal, env.name, "kms", region).describe_key(KeyId=f"alias/{identifier}-backups")["KeyMetadata"]
-    kept = min(env.backup_copies.retention_days, RDS_MAX_BACKUP_RETENTION_DAYS)
+    kept = env.backup_copies.retention_days
     if (replica["KmsKeyId"], replica["BackupRetentionPeriod"]) != (key["Arn"], kept):
         raise RehearsalFailure(f"{env.name}: {region}'s copies are not under {key['Arn']} for {kept} days: {replica}")
     say(f"   {env.name}: {identifier}'s backups replicate to {region} under its key there, kept {kept} days")
@@ -88,8 +89,21 @@ def from_the_shared_account(rehearsal: Rehearsal, config: AppConfig, env: Worklo
             f"aws backup describe-backup-vault --region {env.region} --backup-vault-name {vault_name}",
         )
     )
-    if (vault.get("Locked"), vault.get("MinRetentionDays")) != (True, env.backup_copies.retention_days):
-        raise RehearsalFailure(f"{shared}: {vault_name} is not locked for {env.backup_copies.retention_days} days")
+    locked = (True, env.backup_copies.retention_days, BACKUP_COPY_MAX_DAYS)
+    if (vault.get("Locked"), vault.get("MinRetentionDays"), vault.get("MaxRetentionDays")) != locked:
+        raise RehearsalFailure(f"{shared}: {vault_name} is not locked for {locked[1]} to {locked[2]} days: {vault}")
+    # The vault's key is sealed: its policy denies everyone its deletion, disabling and a new policy.
+    key_policy = json.loads(
+        aws_cli(
+            rehearsal,
+            shared,
+            f"aws kms get-key-policy --region {env.region} --key-id alias/{vault_name.lower()} --policy-name default"
+            " --query Policy --output text",
+        )
+    )
+    sealed = [s for s in key_policy["Statement"] if s["Effect"] == "Deny" and s.get("Principal") == {"AWS": "*"}]
+    if [sorted(s["Action"]) for s in sealed] != [sorted(SEALED_KEY_ACTIONS)]:
+        raise RehearsalFailure(f"{shared}: the key of {vault_name} is not sealed: {key_policy}")
     policy = json.loads(
         json.loads(
             aws_cli(
@@ -111,7 +125,23 @@ def from_the_shared_account(rehearsal: Rehearsal, config: AppConfig, env: Worklo
     destinations = [action["DestinationBackupVaultArn"] for rule in plan["Rules"] for action in rule["CopyActions"]]
     if destinations != [vault["BackupVaultArn"]]:
         raise RehearsalFailure(f"{env.name}: the plan copies into {destinations}, not {vault['BackupVaultArn']}")
-    say(f"   {env.name}: copied daily into {shared}'s {vault_name}, locked {vault['MinRetentionDays']} days")
+    # "Copies", verify: the two alarms of a day without a backup or a copy (the emulator never evaluates them).
+    alarm_names = [physical_name(env.country, env.name, kind) for kind in ("db-backup-missing", "db-copy-missing")]
+    watched = json.loads(
+        aws_cli(
+            rehearsal,
+            env.name,
+            f"aws cloudwatch describe-alarms --region {env.region} --alarm-names {' '.join(alarm_names)}"
+            " --query 'MetricAlarms[].[AlarmName,Dimensions[0].Value]'",
+        )
+    )
+    here = physical_name(env.country, env.name, "db-backups")  # the vault of the environment's own account
+    if sorted(map(tuple, watched)) != [(alarm_names[0], here), (alarm_names[1], vault_name)]:
+        raise RehearsalFailure(f"{env.name}: the alarms of a missing backup or copy watch {watched}")
+    say(
+        f"   {env.name}: copied daily into {shared}'s {vault_name}, locked {vault['MinRetentionDays']} to"
+        f" {vault['MaxRetentionDays']} days under a sealed key; a day without either mails"
+    )
     # "From the shared account's vault", step 1: the emulator has no recovery points (and no copy jobs).
     expect_gap(
         rehearsal,

@@ -10,7 +10,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.rules import major_version
+from tools.review.warnings import (
+    database_warnings,
+    sealed_key_warnings,
+    secret_overwrites,
+    setting_warnings,
+    stack_warnings,
+)
 
 # Arguments whose change makes Terraform destroy and re-create the resource (AWS provider 6.x).
 REPLACED_BY = {
@@ -204,77 +210,12 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
         forcing = [p for p in paths if forces_replacement(kind, p, new[address])]
         if forcing:
             report.replaced[address] = forcing
+    report.warnings += sealed_key_warnings(old, report.changed)
     for gone in report.removed:
         twin = next((a for a in report.added if a.split(".")[0] == gone.split(".")[0] and new[a] == old[gone]), None)
         if twin and twin not in report.renamed.values():
             report.renamed[gone] = twin
     return report
-
-
-def database_warnings(address: str, old: dict[str, Any], new: dict[str, Any], paths: list[str]) -> list[str]:
-    """What a database change does that its plan line does not show."""
-    warnings = []
-    if "db_name" in paths and old.get("db_name") and new.get("db_name"):
-        warnings.append(
-            f"{address}: database name {old['db_name']} -> {new['db_name']}: Terraform leaves the database as it is"
-            f" (db_name is ignored once created), but the API will connect to {new['db_name']}, which does not exist"
-        )
-    old_major, new_major = (major_version(str(body.get("engine_version"))) for body in (old, new))
-    if "engine_version" in paths and old_major != new_major:
-        upgrade = f"{address}: MAJOR engine upgrade {old.get('engine_version')} -> {new.get('engine_version')}"
-        if new.get("allow_major_version_upgrade") is not True:
-            warnings.append(f"{upgrade}: RDS refuses it unless database.allow_major_version_upgrade = true")
-        else:
-            warnings.append(f"{upgrade}: the database restarts (downtime); take a snapshot first")
-    return warnings
-
-
-def stack_warnings(name: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """What a stack's arrival or departure does that no resource line shows."""
-    if before and not after:
-        return [
-            f"{name} leaves the app (its environment file removed or renamed?): nothing plans or destroys it any"
-            " more, so what it holds stays, unmanaged; a renamed environment starts anew with new stacks, state keys"
-            " and state bucket"
-        ]
-    if not before and name.startswith("state-") and "s3" in after.get("terraform", {}).get("backend", {}):
-        return [
-            f"{name} is new but keeps its own state in the bucket it is about to create: its first deploy cannot"
-            " start; set state.store_own_state_in_bucket = false until the bucket exists (bootstrap-state.md)"
-        ]
-    return []
-
-
-def secret_overwrites(old: dict[str, Any], new: dict[str, Any], added: list[str]) -> list[str]:
-    """A secret version added to a secret that exists on both sides (`old`, `new`: `items` of each)."""
-    return [
-        f"{address} writes a new value over {secret}, which exists already: the value in it now (set by operators"
-        " for an adopted secret: was adopt_legacy turned off?) is replaced"
-        for address in added
-        if address.startswith("aws_secretsmanager_secret_version.")
-        and (secret := _referenced_secret(new[address])) in old
-        and secret in new
-    ]
-
-
-def _referenced_secret(version: dict[str, Any]) -> str:
-    """`aws_secretsmanager_secret.x` from a version's `secret_id = "${aws_secretsmanager_secret.x.id}"`."""
-    return str(version.get("secret_id", "")).removeprefix("${").rsplit(".", 1)[0]
-
-
-def setting_warnings(address: str, paths: list[str]) -> list[str]:
-    """A stack whose state or account moves: Terraform would start from nothing there."""
-    if address.startswith("terraform.backend.") and {"bucket", "key", "region"} & set(paths):
-        return [
-            f"{address}: the state moves ({', '.join(paths)}): without `terraform init -migrate-state` the next"
-            " apply starts from empty state and creates everything again"
-        ]
-    if address.startswith("provider.") and {"region", "allowed_account_ids"} & {p.split("[")[0] for p in paths}:
-        return [
-            f"{address}: another account or region ({', '.join(paths)}): everything is created there anew"
-            " and what runs now is left unmanaged"
-        ]
-    return []
 
 
 def compare(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[StackReport]:

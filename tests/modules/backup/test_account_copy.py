@@ -30,6 +30,7 @@ def copies() -> Built[AccountCopy]:
             destination_vault_arn=DESTINATION,
             retention_days=21,
             topic_arn=TOPIC_ARN,
+            alarm_prefix="LITTIL-NL-test",
         )
 
     return build(make)
@@ -69,19 +70,19 @@ def test_the_plan_selects_exactly_the_database_with_a_role_only_aws_backup_assum
     (trust,) = policy_statements(copies.stack, role["assume_role_policy"])
     assert trust["principals"] == [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}]
     assert trust["actions"] == ["sts:AssumeRole"]
+    # Snapshots and copies only: never AWS's restore policy (it may delete databases and start instances).
     assert managed_policies_of(copies.stack, role["name"]) == [
-        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
-        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+        "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"
     ]
     assert not resources(copies.stack, "aws_iam_role_policy")  # nothing of its own beyond AWS's policies
 
 
-def test_a_backup_or_copy_job_that_ends_without_a_copy_mails_the_alert_topic(copies: Built[AccountCopy]) -> None:
+def test_a_backup_or_copy_job_that_ends_without_a_whole_copy_mails_the_alert_topic(copies: Built[AccountCopy]) -> None:
     rule_id, rule = only(resources(copies.stack, "aws_cloudwatch_event_rule"))
     assert json.loads(rule["event_pattern"]) == {
         "source": ["aws.backup"],
         "detail-type": ["Backup Job State Change", "Copy Job State Change"],
-        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED", "PARTIAL"]},
     }
     _, target = only(resources(copies.stack, "aws_cloudwatch_event_target"))
     assert (target["rule"], target["arn"]) == (ref("aws_cloudwatch_event_rule", rule_id, "name"), TOPIC_ARN)
@@ -95,3 +96,29 @@ def test_a_backup_or_copy_job_that_ends_without_a_copy_mails_the_alert_topic(cop
     text = json.loads(transformer["input_template"])  # SNS gets a plain-text message: a quoted string
     assert text.startswith(f"{NAME}: <kind> <state>: <why>.")
     assert "docs/runbooks/restore-database.md" in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "metric", "vault"),
+    [
+        ("db-backup-missing", "NumberOfBackupJobsCompleted", "local"),
+        # A copy job's count is published under its destination vault's name.
+        ("db-copy-missing", "NumberOfCopyJobsCompleted", "LITTIL-NL-test-db-copies"),
+    ],
+)
+def test_a_day_without_a_completed_backup_or_copy_mails_the_alert_topic(
+    copies: Built[AccountCopy], kind: str, metric: str, vault: str
+) -> None:
+    vault_id, _ = only(resources(copies.stack, "aws_backup_vault"))
+    (alarm,) = [
+        a for a in resources(copies.stack, "aws_cloudwatch_metric_alarm").values() if a["alarm_name"].endswith(kind)
+    ]
+    assert alarm["alarm_name"] == f"LITTIL-NL-test-{kind}"
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/Backup", metric)
+    expected = ref("aws_backup_vault", vault_id, "name") if vault == "local" else vault
+    assert alarm["dimensions"] == {"BackupVaultName": expected}
+    # No count for 26 hours, or none at all (a deleted plan publishes nothing), is the alarm.
+    assert (alarm["statistic"], alarm["comparison_operator"], alarm["threshold"]) == ("Sum", "LessThanThreshold", 1)
+    assert alarm["period"] * alarm["evaluation_periods"] == 26 * 3600
+    assert alarm["treat_missing_data"] == "breaching"
+    assert alarm["alarm_actions"] == alarm["ok_actions"] == [TOPIC_ARN]

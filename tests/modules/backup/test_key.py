@@ -61,19 +61,57 @@ def test_its_own_account_alone_administers_it_and_grants_it_through_iam(own: Bui
     }
 
 
-def test_a_copying_account_may_read_the_key_and_grant_it_only_to_aws_services(shared: Built[DataKey]) -> None:
+def test_a_copying_account_uses_the_key_only_through_aws_backup_and_rds(shared: Built[DataKey]) -> None:
     found = statements(shared)
-    copy, grant = found["OtherAccountsCopyWhatItEncrypts"], found["OtherAccountsGrantItToAwsServicesOnly"]
+    copy, grant = (
+        found["OtherAccountsCopyWhatItEncryptsThroughBackupAndRds"],
+        found["OtherAccountsGrantItToAwsServicesOnly"],
+    )
     for statement in (copy, grant):
         assert statement["principals"] == [{"type": "AWS", "identifiers": [f"arn:aws:iam::{COPYING_ACCOUNT}:root"]}]
-    assert copy["actions"] == ["kms:Decrypt", "kms:DescribeKey"]
-    assert "condition" not in copy
-    assert grant["actions"] == ["kms:CreateGrant"]
+        assert statement["effect"] == "Allow"
+    # The KMS guide's statement for other accounts, usable only through the two services that copy.
+    assert copy["actions"] == [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey*",
+        "kms:ReEncrypt*",
+    ]
+    assert copy["condition"] == [
+        {
+            "test": "StringLike",
+            "variable": "kms:ViaService",
+            "values": ["backup.*.amazonaws.com", "rds.*.amazonaws.com"],
+        }
+    ]
+    assert grant["actions"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
     assert grant["condition"] == [{"test": "Bool", "variable": "kms:GrantIsForAWSResource", "values": ["true"]}]
-    # Never more than reading: no encrypting, re-encrypting or administering for the other account.
+    # Never administering for the other account.
     assert found["AccountAdministersAndGrantsThroughIam"]["principals"][0]["identifiers"] == [
         f"arn:aws:iam::{ACCOUNT_ID}:root"
     ]
+
+
+def test_a_sealed_key_refuses_everyone_its_deletion_disabling_and_a_new_policy() -> None:
+    sealed = key(sealed=True)
+    deny = statements(sealed)["NobodyDeletesDisablesOrRepoliciesIt"]
+    assert deny == {
+        "sid": "NobodyDeletesDisablesOrRepoliciesIt",
+        "effect": "Deny",
+        "principals": [{"type": "AWS", "identifiers": ["*"]}],  # the account's root user and administrators too
+        "actions": ["kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"],
+        "resources": ["*"],
+    }
+    # KMS refuses a new key whose policy denies its own change unless its lockout check is bypassed.
+    _, made = only(resources(sealed.stack, "aws_kms_key"))
+    assert made["bypass_policy_lockout_safety_check"] is True
+
+
+def test_an_unsealed_key_keeps_the_lockout_check_and_denies_nothing(own: Built[DataKey]) -> None:
+    _, made = only(resources(own.stack, "aws_kms_key"))
+    assert "bypass_policy_lockout_safety_check" not in made
+    assert [s for s in statements(own).values() if s["effect"] == "Deny"] == []
 
 
 def test_with_a_provider_key_and_alias_live_in_its_region() -> None:

@@ -51,9 +51,3 @@ def test_the_instances_backups_are_replicated_by_the_destination_region_under_a_
 def test_replicated_backups_are_kept_the_given_days(two_weeks: Built[RegionCopy]) -> None:
     _, replication = only(resources(two_weeks.stack, "aws_db_instance_automated_backups_replication"))
     assert replication["retention_period"] == 14
-
-
-def test_a_retention_beyond_rds_limit_keeps_replicated_backups_35_days() -> None:
-    built = region_copy(90)
-    _, replication = only(resources(built.stack, "aws_db_instance_automated_backups_replication"))
-    assert replication["retention_period"] == 35

@@ -28,6 +28,7 @@ def vault(provider_region: str | None = None) -> Built[LockedCopyVault]:
             name=NAME,
             source_account_id=SOURCE_ACCOUNT,
             min_retention_days=35,
+            max_retention_days=365,
             account_id=ACCOUNT_ID,
             provider=provider,
         )
@@ -55,16 +56,17 @@ def test_the_vault_has_a_rotated_key_of_its_own(here: Built[LockedCopyVault]) ->
     assert "force_destroy" not in made  # a vault with copies in it is never emptied by a destroy
 
 
-def test_the_source_account_may_read_the_vaults_key_to_take_a_copy_back(here: Built[LockedCopyVault]) -> None:
+def test_the_vaults_key_is_sealed_and_the_source_account_may_use_it_to_take_a_copy_back(
+    here: Built[LockedCopyVault],
+) -> None:
     _, key = only(resources(here.stack, "aws_kms_key"))
-    readers = [
-        statement
-        for statement in policy_statements(here.stack, key["policy"])
-        if statement["sid"] == "OtherAccountsCopyWhatItEncrypts"
+    found = {statement["sid"]: statement for statement in policy_statements(here.stack, key["policy"])}
+    assert found["OtherAccountsCopyWhatItEncryptsThroughBackupAndRds"]["principals"] == [
+        {"type": "AWS", "identifiers": [f"arn:aws:iam::{SOURCE_ACCOUNT}:root"]}
     ]
-    assert [statement["principals"] for statement in readers] == [
-        [{"type": "AWS", "identifiers": [f"arn:aws:iam::{SOURCE_ACCOUNT}:root"]}]
-    ]
+    # Every copy is encrypted with this key: nobody in this account may delete it, disable it or lift that.
+    assert found["NobodyDeletesDisablesOrRepoliciesIt"]["effect"] == "Deny"
+    assert key["bypass_policy_lockout_safety_check"] is True
 
 
 def test_only_the_source_account_may_copy_into_the_vault_and_do_nothing_else(here: Built[LockedCopyVault]) -> None:
@@ -78,13 +80,13 @@ def test_only_the_source_account_may_copy_into_the_vault_and_do_nothing_else(her
     assert statement["resources"] == [ref("aws_backup_vault", vault_id, "arn")]
 
 
-def test_the_lock_holds_each_copy_its_days_and_hardens_after_three(here: Built[LockedCopyVault]) -> None:
+def test_the_lock_holds_each_copy_between_its_days_and_hardens_after_three(here: Built[LockedCopyVault]) -> None:
     vault_id, _ = only(resources(here.stack, "aws_backup_vault"))
     _, lock = only(resources(here.stack, "aws_backup_vault_lock_configuration"))
     assert lock["backup_vault_name"] == ref("aws_backup_vault", vault_id, "name")
-    # Compliance mode after 3 days (AWS's shortest grace time): then not even root deletes a copy early.
-    assert (lock["changeable_for_days"], lock["min_retention_days"]) == (3, 35)
-    assert "max_retention_days" not in lock
+    # Compliance mode after 3 days (AWS's shortest grace time): then not even root deletes a copy early, and no
+    # copy is accepted that would be kept shorter than the minimum or longer than the maximum (or for ever).
+    assert (lock["changeable_for_days"], lock["min_retention_days"], lock["max_retention_days"]) == (3, 35, 365)
 
 
 def test_with_a_provider_everything_of_the_vault_lives_in_its_region() -> None:
