@@ -71,7 +71,6 @@ class FargateApiStack(ApiStack):
             cluster_name=name,
             region=env.region,
             account_id=self.current_account_id,
-            require_mfa=env.production_grade,
         )
         # The application's restart-staging.yml lists the clusters, then the first cluster's
         # services, and forces a new deployment of the first service.

@@ -81,7 +81,6 @@ class InstanceApiStack(ApiStack):
             instance_id=instance_id,
             region=env.region,
             account_id=self.current_account_id,
-            require_mfa=env.production_grade,
         )
         self.instance_restart = RestartInstanceOnPasswordChange(
             self,
@@ -105,8 +104,8 @@ class InstanceApiStack(ApiStack):
             self,
             "ssm-session-command",
             value=f"aws ssm start-session {region_flag} --target {instance_id}",
-            description=f"Run with the credentials of {session_user_name} (add --profile <its profile>);"
-            " needs the Session Manager plugin",
+            description=f"Run with AWS_PROFILE set to the MFA profile of {session_user_name}"
+            " (docs/runbooks/shell-access.md, step 3); needs the Session Manager plugin",
         )
         if ec2.ssh_public_key:
             TerraformOutput(

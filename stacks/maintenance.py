@@ -44,7 +44,6 @@ class MaintenanceStack(LittilStack):
             cluster_name=name,
             region=env.region,
             account_id=account_id,
-            require_mfa=env.production_grade,
             enabled=enabled,
         )
         if not enabled:

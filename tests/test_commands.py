@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from modules.access.iam import MFA_MAX_AGE_SECONDS
 from tests.conftest import REPO
 from tests.test_ec2 import TF_INTERPOLATION
 from tests.tf import Stack, boot_script
@@ -44,6 +45,8 @@ TERRAFORM_VALUES = {
     r"\$\{[^}]*\}": "value",
 }
 GLOBAL_SERVICES = {"iam", "sts"}  # no region needed
+# Commands that send nothing: they write the operator's own CLI configuration (here, a scratch file).
+LOCAL_COMMANDS = {("configure", "set")}
 
 
 class Intercepted(Exception):
@@ -121,13 +124,14 @@ def aws_cli() -> Any:
     return driver
 
 
-def check_with_the_aws_cli(arguments: list[str]) -> tuple[bool, str]:
-    """(reached the request, what the CLI printed)."""
+def check_with_the_aws_cli(arguments: list[str]) -> tuple[bool, int | None, str]:
+    """(reached the request, the CLI's exit status (None if it exited on a usage error), what it printed)."""
     sent = len(REQUESTS)
+    status = None
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
-        aws_cli().main(arguments)
-    return len(REQUESTS) > sent, err.getvalue()[-2000:]
+        status = aws_cli().main(arguments)
+    return len(REQUESTS) > sent, status, err.getvalue()[-2000:]
 
 
 @pytest.fixture(autouse=True)
@@ -153,10 +157,14 @@ FILES = Path()
 
 def assert_valid(where: str, command: str) -> None:
     arguments = fill_in(command, FILES)
+    if tuple(arguments[:2]) in LOCAL_COMMANDS:
+        _, status, printed = check_with_the_aws_cli(arguments)
+        assert status == 0, f"{where}: `{command}` is refused by the AWS CLI:\n{printed}"
+        return
     service = arguments[0]
     if service not in GLOBAL_SERVICES:
         assert "--region" in arguments, f"{where}: `{command}` names no --region"
-    reached, printed = check_with_the_aws_cli(arguments)
+    reached, _, printed = check_with_the_aws_cli(arguments)
     assert reached, f"{where}: `{command}` is refused by the AWS CLI:\n{printed}"
 
 
@@ -183,6 +191,34 @@ def test_every_aws_command_in_a_stack_output_is_one_the_aws_cli_accepts(
     )
     for where, command in commands.items():
         assert_valid(where, command)
+
+
+def option(command: str, name: str) -> str | None:
+    arguments = shlex.split(command)
+    return arguments[arguments.index(name) + 1] if name in arguments else None
+
+
+@pytest.mark.same_for_any_environments  # the shell runbook's commands
+def test_the_shell_runbook_opens_every_shell_with_a_recent_mfa_sign_in() -> None:
+    """What the shell users' policies ask (modules.access.iam.mfa_sign_in), the runbook's steps do, as written."""
+    text = (REPO / "docs" / "runbooks" / "shell-access.md").read_text()
+    commands = commands_in_markdown(text)
+    (sign_in,) = [c for c in commands if "sts get-session-token" in c]
+    key_profile = option(sign_in, "--profile")
+    assert key_profile
+    assert not key_profile.endswith("-mfa")
+    assert int(option(sign_in, "--duration-seconds") or 0) <= MFA_MAX_AGE_SECONDS
+    session_profile = f"{key_profile}-mfa"
+    written = {c.split()[3] for c in commands if c.startswith("aws configure set") and session_profile in c}
+    assert written == {"aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
+    assert f"export AWS_PROFILE={session_profile}\n" in text
+    # Shells run with an -mfa profile only, exported, so that it reaches the `$(aws ...)` inside a command too:
+    # never `AWS_PROFILE=x aws ...`, which reaches the outer command alone.
+    assert all(profile.endswith("-mfa") for profile in re.findall(r"export AWS_PROFILE=(\S+)", text))
+    assert not re.search(r"(?<!export )\bAWS_PROFILE=\S+ aws ", text)
+    shells = [c for c in commands if re.match(r"aws (ecs|ssm) ", c)]
+    assert shells
+    assert all(option(c, "--profile") is None for c in shells), shells
 
 
 @pytest.mark.parametrize(

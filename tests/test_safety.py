@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from config.model import AppConfig
+from modules.access.iam import MFA_MAX_AGE_SECONDS
 from tests.tf import Stack, only, policy_statements, resources
 from tools.review.compare import NOT_RESOURCES, compare
 
@@ -91,14 +92,24 @@ def test_switching_the_api_variant_changes_no_certificate_resource(
     assert len(set(after["output"]) - set(before["output"])) == 1
 
 
-SHELL_ACTIONS = {"ecs:ExecuteCommand", "ssm:StartSession"}
-MFA = {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]}
+# What opens, resumes, ends or carries a shell (ECS Exec into the API or maintenance, Session Manager on the instance).
+SHELL_ACTIONS = {
+    "ecs:ExecuteCommand",
+    "ssm:StartSession",
+    "ssm:ResumeSession",
+    "ssm:TerminateSession",
+    "ssmmessages:OpenDataChannel",
+}
+MFA_SIGN_IN = [
+    {"test": "Bool", "variable": "aws:MultiFactorAuthPresent", "values": ["true"]},
+    {"test": "NumericLessThan", "variable": "aws:MultiFactorAuthAge", "values": [str(MFA_MAX_AGE_SECONDS)]},
+]
 
 
-def test_shells_need_mfa_exactly_in_production_grade_environments(
+def test_shells_need_a_recent_mfa_sign_in_in_every_environment(
     stacks: dict[str, Stack], toggled: dict[str, Stack], config: AppConfig
 ) -> None:
-    """Every statement that opens a shell (ECS Exec into the API or maintenance, Session Manager on the instance)."""
+    """Every statement of a person's policy that touches a shell, in every environment and variant."""
     checked: set[tuple[str, str]] = set()
     for synthesis in (stacks, toggled):  # toggled: maintenance on in staging, production on ECS
         for env in config.workloads:
@@ -106,9 +117,10 @@ def test_shells_need_mfa_exactly_in_production_grade_environments(
                 stack = synthesis.get(f"{component}-{env.name}", {})
                 for policy in resources(stack, "aws_iam_policy").values():
                     for statement in policy_statements(stack, policy["policy"]):
-                        if SHELL_ACTIONS & set(statement["actions"]):
-                            assert (MFA in statement.get("condition", [])) is env.production_grade, policy["name"]
-                            checked.add((env.name, statement["actions"][0]))
-    # Both kinds of shell, in a production-grade environment and in one that is not.
-    assert {("production", "ssm:StartSession"), ("production", "ecs:ExecuteCommand")} <= checked
+                        for action in SHELL_ACTIONS & set(statement["actions"]):
+                            conditions = statement.get("condition", [])
+                            assert all(c in conditions for c in MFA_SIGN_IN), (policy["name"], statement["sid"])
+                            checked.add((env.name, action))
+    # Every kind of shell action in a production-grade environment (EC2, and ECS once toggled), and one that is not.
+    assert {("production", action) for action in SHELL_ACTIONS} <= checked
     assert ("staging", "ecs:ExecuteCommand") in checked

@@ -84,10 +84,19 @@ def condition(test: str, variable: str, values: Sequence[str]) -> DataAwsIamPoli
     return DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
 
 
-def mfa_present() -> DataAwsIamPolicyDocumentStatementCondition:
-    """Credentials from an MFA sign-in only. `Bool`, not `BoolIfExists`: a request signed with a
-    long-term access key carries no `aws:MultiFactorAuthPresent` at all, and must not pass."""
-    return condition("Bool", "aws:MultiFactorAuthPresent", ["true"])
+# How long after an MFA sign-in a shell may still be opened, resumed or ended: a working day, as long as the session
+# token the shell runbook asks for (`aws sts get-session-token --duration-seconds`; STS allows up to 36 hours).
+MFA_MAX_AGE_SECONDS = 12 * 3600
+
+
+def mfa_sign_in() -> list[DataAwsIamPolicyDocumentStatementCondition]:
+    """Credentials from an MFA sign-in at most `MFA_MAX_AGE_SECONDS` old. `Bool`, not `BoolIfExists`: a request
+    signed with a long-term access key carries no `aws:MultiFactorAuthPresent` (nor an age) at all, and must not
+    pass."""
+    return [
+        condition("Bool", "aws:MultiFactorAuthPresent", ["true"]),
+        condition("NumericLessThan", "aws:MultiFactorAuthAge", [str(MFA_MAX_AGE_SECONDS)]),
+    ]
 
 
 def policy_document(

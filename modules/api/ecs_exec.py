@@ -6,16 +6,16 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.access.aws_actions import CLUSTER_CONDITION_KEY
-from modules.access.iam import PolicyUser, allow, arn, condition, mfa_present
+from modules.access.iam import PolicyUser, allow, arn, condition, mfa_sign_in
 
 
 class EcsExecUser(Construct):
     """`aws ecs execute-command` into tasks of `cluster_name`, and finding those tasks.
 
     `ecs:ListTasks --service-name` is authorized against `*`, so it is granted on `*`
-    with an `ecs:cluster` condition naming this cluster. With `require_mfa`, a shell
-    opens only with credentials from an MFA sign-in (`aws sts get-session-token`), never
-    with the user's access key alone. With `enabled=False` the user exists without
+    with an `ecs:cluster` condition naming this cluster. Each only with credentials from
+    an MFA sign-in (`aws sts get-session-token`) at most 12 hours old, never with the
+    user's access key alone. With `enabled=False` the user exists without
     permissions (nothing to exec into). Exposes `access` (a `PolicyUser`).
     """
 
@@ -29,7 +29,6 @@ class EcsExecUser(Construct):
         cluster_name: str,
         region: str,
         account_id: str,
-        require_mfa: bool,
         enabled: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -45,16 +44,13 @@ class EcsExecUser(Construct):
             if not enabled
             else [
                 allow(
-                    ["ecs:ExecuteCommand"],
-                    [cluster_arn, tasks],
-                    conditions=[mfa_present()] if require_mfa else [],
-                    sid="ExecIntoClusterTasks",
+                    ["ecs:ExecuteCommand"], [cluster_arn, tasks], conditions=mfa_sign_in(), sid="ExecIntoClusterTasks"
                 ),
-                allow(["ecs:DescribeTasks"], [tasks], sid="DescribeClusterTasks"),
+                allow(["ecs:DescribeTasks"], [tasks], conditions=mfa_sign_in(), sid="DescribeClusterTasks"),
                 allow(
                     ["ecs:ListTasks"],
                     ["*"],
-                    conditions=[condition("ArnEquals", CLUSTER_CONDITION_KEY, [cluster_arn])],
+                    conditions=[condition("ArnEquals", CLUSTER_CONDITION_KEY, [cluster_arn]), *mfa_sign_in()],
                     sid="ListClusterTasks",
                 ),
             ],
@@ -81,6 +77,6 @@ def exec_command_output(scope: Construct, *, region: str, cluster_name: str, con
         value=exec_command(
             region=region, cluster_name=cluster_name, service_name=cluster_name, container_name=container_name
         ),
-        description=f"Run with the credentials of {user} (add --profile <its profile>);"
-        " needs the Session Manager plugin",
+        description=f"Run with AWS_PROFILE set to the MFA profile of {user} (docs/runbooks/shell-access.md,"
+        " step 3): it reaches the task search inside too; needs the Session Manager plugin",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from modules.access.iam import PolicyUser, allow, arn, condition, mfa_present
+from modules.access.iam import PolicyUser, allow, arn, condition, mfa_sign_in
 
 # The document `aws ssm start-session` uses when none is given: an interactive shell.
 SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -15,8 +15,9 @@ class SsmSessionUser(Construct):
 
     Sessions may only use the default shell document (the document check is
     enforced), and the user may end or resume only sessions it started (their ids
-    begin with its name) and open only their data channels. With `require_mfa`, a session starts only with credentials
-    from an MFA sign-in (`aws sts get-session-token`). Terraform creates no access key:
+    begin with its name) and open only their data channels. Each of these only with credentials from an MFA sign-in
+    (`aws sts get-session-token`) at most 12 hours old, never with the user's access key alone. Terraform creates
+    no access key:
     an administrator hands one out (docs/runbooks/shell-access.md). Exposes `access` (a `PolicyUser`).
     """
 
@@ -30,7 +31,6 @@ class SsmSessionUser(Construct):
         instance_id: str,
         region: str,
         account_id: str,
-        require_mfa: bool,
     ) -> None:
         super().__init__(scope, construct_id)
         instance = arn("ec2", f"instance/{instance_id}", region=region, account=account_id)
@@ -52,13 +52,20 @@ class SsmSessionUser(Construct):
                     [instance, shell],
                     conditions=[
                         condition("BoolIfExists", "ssm:SessionDocumentAccessCheck", ["true"]),
-                        *([mfa_present()] if require_mfa else []),
+                        *mfa_sign_in(),
                     ],
                     sid="ShellOnTheApiInstance",
                 ),
-                allow(["ssm:TerminateSession", "ssm:ResumeSession"], own_sessions, sid="OwnSessionsOnly"),
+                allow(
+                    ["ssm:TerminateSession", "ssm:ResumeSession"],
+                    own_sessions,
+                    conditions=mfa_sign_in(),
+                    sid="OwnSessionsOnly",
+                ),
                 # The client's side of the session's data channel (Systems Manager User Guide,
                 # quickstart end-user policy), on its own sessions only.
-                allow(["ssmmessages:OpenDataChannel"], own_sessions, sid="OwnDataChannelsOnly"),
+                allow(
+                    ["ssmmessages:OpenDataChannel"], own_sessions, conditions=mfa_sign_in(), sid="OwnDataChannelsOnly"
+                ),
             ],
         )
