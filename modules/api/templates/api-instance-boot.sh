@@ -64,14 +64,18 @@ chmod 0750 /usr/local/bin/littil-api-start
 cat > /usr/local/bin/littil-certificate-store <<'STORE'
 #!/bin/bash
 # The Let's Encrypt account and current certificate live in the environment's secret as well, so a
-# replaced instance reuses them: Let's Encrypt issues 5 certificates per name per week.
-#   restore  unpack the stored copy into /etc/letsencrypt (nothing stored yet: nothing to do)
-#   save     store the account, renewal settings and the current certificate files
-#            (certbot's deploy hook: after every issuance and renewal)
+# replaced instance reuses them: Let's Encrypt issues 5 certificates per name per week. The secret holds
+# data only, never code: certbot runs the hooks of its renewal settings as root, so those are written
+# here, never stored or restored, and a stored archive with anything but data in it is refused whole.
+#   restore  check, then unpack the stored copy into /etc/letsencrypt and write the renewal settings
+#            (nothing stored yet: nothing to do)
+#   save     store the account and the current certificate files (certbot's deploy hook: after every
+#            issuance and renewal)
 set -euo pipefail
 conf=${LITTIL_CONF_DIR:-/etc/littil}
 . "$conf/instance.conf"
 letsencrypt=${LITTIL_LETSENCRYPT_DIR:-/etc/letsencrypt}
+server=https://acme-v02.api.letsencrypt.org/directory
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 case "${1:-}" in
@@ -85,14 +89,61 @@ case "${1:-}" in
       cat "$work/error" >&2
       exit 1
     fi
+    base64 -d "$work/stored" > "$work/letsencrypt.tar.gz"
+    # What may be in it: directories and the account's JSON files under accounts/, the archive's
+    # certificate files of this domain, and the live links to exactly those. Anything else (renewal
+    # settings, hooks, a path that leaves the directory, a link elsewhere, a device) refuses it all.
+    python3 - "$work/letsencrypt.tar.gz" "$API_DOMAIN" <<'CHECK'
+import re
+import sys
+import tarfile
+
+archive, domain = sys.argv[1], re.escape(sys.argv[2])
+pem = r"(?P<name>cert|chain|fullchain|privkey)"
+allowed = {
+    "directory": re.compile(rf"(accounts(/[\w.-]+)*|live|live/{domain}|archive|archive/{domain})/?"),
+    "file": re.compile(rf"accounts(/[\w.-]+)+\.json|live/{domain}/README|archive/{domain}/{pem}[0-9]+\.pem"),
+    "link": re.compile(rf"live/{domain}/{pem}\.pem"),
+}
+target = re.compile(rf"\.\./\.\./archive/{domain}/{pem}[0-9]+\.pem")
+unexpected = []
+with tarfile.open(archive) as stored:
+    for member in stored.getmembers():
+        kind = "directory" if member.isdir() else "file" if member.isfile() else "link" if member.issym() else None
+        name = allowed[kind].fullmatch(member.name) if kind else None
+        pointed = target.fullmatch(member.linkname) if kind == "link" else None
+        if not name or (kind == "link" and not (pointed and pointed["name"] == name["name"])):
+            unexpected.append(member.name)
+if unexpected:
+    sys.exit(f"refusing the stored certificate: it holds more than certificates and the account: {unexpected}")
+CHECK
     install -d -m 0700 "$letsencrypt"
-    base64 -d "$work/stored" | tar -xz -C "$letsencrypt"
+    tar -xzf "$work/letsencrypt.tar.gz" -C "$letsencrypt" --no-same-owner
+    accounts=("$letsencrypt"/accounts/acme-v02.api.letsencrypt.org/directory/*/)
+    if [ ! -d "${accounts[0]}" ]; then
+      echo "refusing the stored certificate: it holds no Let's Encrypt account" >&2
+      exit 1
+    fi
+    account=$(basename "${accounts[0]}")
+    install -d -m 0755 "$letsencrypt/renewal"
+    cat > "$letsencrypt/renewal/$API_DOMAIN.conf" <<RENEWAL
+archive_dir = $letsencrypt/archive/$API_DOMAIN
+cert = $letsencrypt/live/$API_DOMAIN/cert.pem
+privkey = $letsencrypt/live/$API_DOMAIN/privkey.pem
+chain = $letsencrypt/live/$API_DOMAIN/chain.pem
+fullchain = $letsencrypt/live/$API_DOMAIN/fullchain.pem
+
+[renewalparams]
+account = $account
+authenticator = standalone
+server = $server
+RENEWAL
     echo "restored the stored certificate for $API_DOMAIN" >&2
     ;;
   save)
     cd "$letsencrypt"
     # Only the files the live links point at: the archive's older versions would outgrow the secret.
-    files=(accounts "renewal/$API_DOMAIN.conf" "live/$API_DOMAIN")
+    files=(accounts "live/$API_DOMAIN")
     for link in "live/$API_DOMAIN"/*.pem; do
       files+=("$(realpath --relative-to=. "$link")")
     done
@@ -236,7 +287,7 @@ Description=Renew the LITTIL API certificate (nginx is stopped only while a rene
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/certbot renew --quiet --standalone --pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"
+ExecStart=/usr/bin/certbot renew --quiet --standalone --pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx" --deploy-hook "littil-certificate-store save"
 UNIT
 
 cat > /etc/systemd/system/certbot-renew.timer <<'UNIT'

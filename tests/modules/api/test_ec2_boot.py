@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,6 +119,8 @@ def test_certificate_is_obtained_with_port_80_free_and_renewed_around_a_stopped_
     assert "TimeoutStartSec=infinity" in unit  # waiting for DNS may take as long as a cut-over
     renew = heredoc(script, "/etc/systemd/system/certbot-renew.service", "UNIT")
     assert '--pre-hook "systemctl stop nginx" --post-hook "systemctl start nginx"' in renew
+    # Every renewal is stored again: the hook is the unit's own, never one from stored renewal settings.
+    assert renew.rstrip().splitlines()[-1].endswith('--deploy-hook "littil-certificate-store save"')
     setup = heredoc(script, "/usr/local/sbin/littil-setup", "SETUP")
     assert "systemctl enable --now littil-api.service certbot-renew.timer littil-certificate-days.timer" in setup
 
@@ -269,17 +274,17 @@ def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_store
     ]
     assert boot.calls.index("systemctl stop nginx") < boot.calls.index(certbot[0])  # port 80 free
     assert boot.calls[-2:] == ["systemctl enable --now nginx", "systemctl reload nginx"]
-    # The deploy hook stored the account, the renewal settings and the live certificate, nothing older.
+    # The deploy hook stored the account and the live certificate: data only, never the renewal settings (code).
     with tarfile.open(environment["STUB_STORE"]) as stored:
         names = set(stored.getnames())
     assert names >= {
         "accounts/acme-v02.api.letsencrypt.org/directory/0123456789abcdef/private_key.json",
-        f"renewal/{API_DOMAIN}.conf",
         f"live/{API_DOMAIN}/fullchain.pem",
         f"live/{API_DOMAIN}/privkey.pem",
         f"archive/{API_DOMAIN}/fullchain1.pem",
         f"archive/{API_DOMAIN}/privkey1.pem",
     }
+    assert not [name for name in names if name.startswith("renewal")]
     aws_calls = (tmp_path / "instance" / "aws-calls").read_text().splitlines()
     assert all(f"--region {REGION}" in call for call in aws_calls)  # AWS CLI v1 and v2 alike
     assert [call.split()[:4] for call in aws_calls] == [
@@ -307,9 +312,15 @@ def test_a_replaced_instance_serves_the_stored_certificate_without_asking_lets_e
     assert not second.asked_lets_encrypt
     assert second.fingerprint == first.fingerprint
     assert second.calls == ["systemctl enable --now nginx", "systemctl reload nginx"]
-    # certbot renews the restored lineage with the same deploy hook: every renewal is stored again.
-    renewal = (tmp_path / "second" / "letsencrypt" / "renewal" / f"{API_DOMAIN}.conf").read_text()
-    assert renewal == "renew_hook = littil-certificate-store save\n"
+    # The renewal settings are the boot script's own, for the restored account: no hook of anybody's.
+    letsencrypt = tmp_path / "second" / "letsencrypt"
+    renewal = (letsencrypt / "renewal" / f"{API_DOMAIN}.conf").read_text()
+    assert f"fullchain = {letsencrypt}/live/{API_DOMAIN}/fullchain.pem\n" in renewal
+    assert renewal.endswith(
+        "[renewalparams]\naccount = 0123456789abcdef\nauthenticator = standalone\n"
+        "server = https://acme-v02.api.letsencrypt.org/directory\n"
+    )
+    assert "hook" not in renewal
 
 
 def test_a_store_that_cannot_be_read_fails_the_start_instead_of_asking_lets_encrypt(
@@ -324,3 +335,87 @@ def test_a_store_that_cannot_be_read_fails_the_start_instead_of_asking_lets_encr
     assert boot.returncode != 0
     assert not boot.asked_lets_encrypt
     assert boot.fingerprint is None
+
+
+def add_to_store(store: Path, extra: Callable[[tarfile.TarFile], None]) -> None:
+    """The stored archive again, with what `extra` adds to it."""
+    with tarfile.open(store) as original:
+        members = [(m, original.extractfile(m).read() if m.isfile() else None) for m in original.getmembers()]  # type: ignore[union-attr]
+    with tarfile.open(store, "w:gz") as archive:
+        for member, data in members:
+            archive.addfile(member, None if data is None else io.BytesIO(data))
+        extra(archive)
+
+
+def _file(name: str) -> Callable[[tarfile.TarFile], None]:
+    def add(archive: tarfile.TarFile) -> None:
+        member = tarfile.TarInfo(name)
+        member.size = 6
+        archive.addfile(member, io.BytesIO(b"id -u\n"))
+
+    return add
+
+
+def _special(name: str, **kind: Any) -> Callable[[tarfile.TarFile], None]:
+    def add(archive: tarfile.TarFile) -> None:
+        member = tarfile.TarInfo(name)
+        for key, value in kind.items():
+            setattr(member, key, value)
+        archive.addfile(member)
+
+    return add
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param(_file(f"renewal/{API_DOMAIN}.conf"), id="renewal-settings-with-their-hooks"),
+        pytest.param(_file("renewal-hooks/deploy/run.sh"), id="a-renewal-hook"),
+        pytest.param(_file("cli.ini"), id="certbots-own-settings"),
+        pytest.param(_file("../etc/cron.d/run"), id="a-path-out-of-the-directory"),
+        pytest.param(_file("/etc/cron.d/run"), id="an-absolute-path"),
+        pytest.param(_file(f"archive/{API_DOMAIN}/privkey1.sh"), id="a-script-among-the-certificates"),
+        pytest.param(_file("archive/api.elsewhere.org/cert1.pem"), id="another-domains-certificate"),
+        pytest.param(_file("accounts/acme-v02.api.letsencrypt.org/run.sh"), id="a-script-among-the-accounts"),
+        pytest.param(
+            _special(f"live/{API_DOMAIN}/cert.pem", type=tarfile.SYMTYPE, linkname="/etc/shadow"),
+            id="a-live-link-out-of-the-archive",
+        ),
+        pytest.param(
+            _special(
+                f"live/{API_DOMAIN}/cert.pem", type=tarfile.SYMTYPE, linkname=f"../../archive/{API_DOMAIN}/privkey1.pem"
+            ),
+            id="a-live-link-to-another-file",
+        ),
+        pytest.param(
+            _special(f"archive/{API_DOMAIN}/cert2.pem", type=tarfile.LNKTYPE, linkname="etc/passwd"),
+            id="a-hard-link",
+        ),
+        pytest.param(_special("accounts/null", type=tarfile.CHRTYPE, devmajor=1, devminor=3), id="a-device"),
+        pytest.param(_special(f"live/{API_DOMAIN}/run", type=tarfile.FIFOTYPE), id="a-pipe"),
+    ],
+)
+def test_a_stored_archive_with_anything_but_certificates_and_the_account_is_refused_whole(
+    plain: Built[Ec2Api],
+    tmp_path: Path,
+    secrets_manager: tuple[Path, dict[str, str]],
+    extra: Callable[[tarfile.TarFile], None],
+) -> None:
+    aws, environment = secrets_manager
+    script = boot_script(plain.stack)
+    # What a first instance stored (restored whole by a replacement: the test above), and one thing more.
+    first = boot_certificate(
+        script, tmp_path / "first", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
+        environment=environment,
+    )  # fmt: skip
+    assert first.returncode == 0, first.log
+    add_to_store(Path(environment["STUB_STORE"]), extra)
+    boot = boot_certificate(
+        script, tmp_path / "second", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
+        environment=environment,
+    )  # fmt: skip
+    assert boot.returncode != 0
+    assert "refusing the stored certificate" in boot.log
+    # Nothing of it was unpacked, nothing served, and Let's Encrypt was not asked in its place.
+    assert list((tmp_path / "second" / "letsencrypt").iterdir()) == []
+    assert not boot.asked_lets_encrypt
