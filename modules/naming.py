@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 PROJECT = "LITTIL"
+# The local and the output a stack writes while an account id it needs is still a placeholder (the output's
+# precondition refuses every plan); the drift check reads them from the synthesized stacks.
+PLACEHOLDERS_LOCAL = "placeholder-accounts"
+PLACEHOLDERS_OUTPUT = "placeholder-account-ids"
 
 
 def physical_name(country: str, env: str | None, *parts: str) -> str:

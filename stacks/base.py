@@ -12,7 +12,16 @@ from constructs import Construct
 
 from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.access.github_oidc import TerraformPlanRole
-from modules.naming import PROJECT, physical_name, plan_environment, plan_role_variable, state_bucket_name, state_key
+from modules.naming import (
+    PLACEHOLDERS_LOCAL,
+    PLACEHOLDERS_OUTPUT,
+    PROJECT,
+    physical_name,
+    plan_environment,
+    plan_role_variable,
+    state_bucket_name,
+    state_key,
+)
 
 Environment = SharedEnvironment | WorkloadEnvironment
 # `use_lockfile` (S3-native state locking) arrived in Terraform 1.10 as experimental and is
@@ -21,7 +30,6 @@ REQUIRED_TERRAFORM = ">= 1.11"
 # State objects are written with SSE-KMS under the account's AWS-managed S3 key, like the
 # bucket's default; `encrypt = true` alone would ask for SSE-S3 on every write.
 STATE_KMS_KEY = "alias/aws/s3"
-PLACEHOLDERS_LOCAL = "placeholder-accounts"
 
 
 class LittilStack(TerraformStack):
@@ -95,7 +103,7 @@ class LittilStack(TerraformStack):
         )
         output = TerraformOutput(
             self,
-            "placeholder-account-ids",
+            PLACEHOLDERS_OUTPUT,
             value=f"${{local.{PLACEHOLDERS_LOCAL}}}",
             description="Account ids still to fill in (envs/); deploying refuses until there are none",
         )

@@ -15,22 +15,18 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.conftest import REPO
-from tools.drift import (
-    MAX_LINES,
+from tools.drift.issues import (
     Close,
     Comment,
     Edit,
     Issue,
     Links,
     Open,
-    Result,
-    Status,
     decide,
     gh_command,
-    record,
-    stacks_to_check,
     summary,
 )
+from tools.drift.results import MAX_LINES, Result, Status, record, stacks_to_check, waiting
 
 # Neither the decisions nor the workflow depend on the environments: the added-environment run leaves this file out.
 pytestmark = pytest.mark.same_for_any_environments
@@ -251,6 +247,62 @@ def test_the_stacks_checked_are_those_that_keep_their_state_in_a_bucket_each_wit
     ]
 
 
+def placeholder_guarded(stack: dict[str, Any], refusal: str) -> dict[str, Any]:
+    """`stack` as stacks/base.py writes it while an account id it needs is a placeholder."""
+    guard = {"precondition": [{"condition": "${length(local.placeholder-accounts) == 0}", "error_message": refusal}]}
+    return {**stack, "locals": {"placeholder-accounts": ["222222222222"]}, "output": {"placeholder-account-ids": guard}}
+
+
+REFUSAL = (
+    'envs/production.hcl: account_id: "222222222222" is a placeholder. Put ... before deploying backup-vaults-shared'
+)
+
+
+def test_a_stack_a_placeholder_keeps_from_deploying_is_not_planned_but_waits_with_its_refusal() -> None:
+    stack = {
+        "provider": {"aws": [{"region": "eu-west-1", "default_tags": [{"tags": {"Environment": "shared"}}]}]},
+        "terraform": {"backend": {"s3": {}}},
+    }
+    stacks = {"backup-vaults-shared": placeholder_guarded(stack, REFUSAL), "registry": stack}
+    assert [entry["stack"] for entry in stacks_to_check(stacks)] == ["registry"]
+    assert waiting(stacks) == [Result("backup-vaults-shared", Status.WAITING, (REFUSAL,))]
+
+
+def test_the_shipped_placeholder_production_account_keeps_exactly_the_guarded_stacks_waiting(
+    stacks: dict[str, Any],
+) -> None:
+    held = {result.stack for result in waiting(stacks)}
+    assert held == {name for name, stack in stacks.items() if "placeholder-account-ids" in stack.get("output", {})}
+    assert "backup-vaults-shared" in held  # production's id is a placeholder in the shipped envs/
+    assert not held & {entry["stack"] for entry in stacks_to_check(stacks)}
+
+
+def test_a_waiting_stack_is_said_once_in_an_issue_of_its_own_and_its_failure_issue_closes() -> None:
+    result = Result("backup-vaults-shared", Status.WAITING, (REFUSAL,))
+    failed = Issue(4, "Drift check failed: backup-vaults-shared", "...")
+    (opened, closed) = decide([result], [failed], LINKS)["backup-vaults-shared"]
+    assert isinstance(opened, Open)
+    assert opened.title == "Not deployable yet: backup-vaults-shared"
+    assert REFUSAL in opened.body
+    assert isinstance(closed, Close)
+    assert closed.number == 4
+    assert "no failure" in closed.comment
+    # The next nights: nothing, while the reason stays the same; a new reason rewrites the issue, silently.
+    said = Issue(7, opened.title, opened.body)
+    assert decide([result], [said], LINKS)["backup-vaults-shared"] == []
+    other = Result("backup-vaults-shared", Status.WAITING, ("envs/acceptance.hcl: ...",))
+    assert [type(a) for a in decide([other], [said], LINKS)["backup-vaults-shared"]] == [Edit]
+    assert "| `backup-vaults-shared` | not deployable yet | - |" in summary([result], {result.stack: []}, [said])
+
+
+@pytest.mark.parametrize("status", [Status.CLEAN, Status.DRIFT, Status.FAILED])
+def test_a_plan_that_runs_again_closes_the_not_deployable_issue(status: Status) -> None:
+    said = Issue(7, "Not deployable yet: backup-vaults-shared", "")
+    result = Result("backup-vaults-shared", status, ("  # aws_backup_vault.x will be created",))
+    closes = [a for a in decide([result], [said], LINKS)["backup-vaults-shared"] if isinstance(a, Close)]
+    assert [(a.number, a.comment.split(" (")[0]) for a in closes] == [(7, "`backup-vaults-shared` is planned again")]
+
+
 # The CLI with `gh`, and the workflow.
 
 
@@ -337,6 +389,15 @@ def test_the_reporter_reads_every_plans_result_even_after_a_failed_plan() -> Non
         upload["with"]["name"].replace("${{ matrix.stack }}", "api-staging"), download["with"]["pattern"]
     )
     assert download["with"]["merge-multiple"] is True
+    # The stacks not deployable yet have their results from the listing job, in the same place and pattern.
+    (waiting_upload,) = [s for s in jobs["stacks"]["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+                         and s["with"]["name"] != "cdktf-out"]  # fmt: skip
+    assert fnmatch.fnmatch(waiting_upload["with"]["name"], download["with"]["pattern"])
+    assert (
+        '--waiting "$RUNNER_TEMP/drift-result"'
+        in step(jobs["stacks"], "List the stacks that keep their state in a bucket")["run"]
+    )
+    assert waiting_upload["with"]["path"] == "${{ runner.temp }}/drift-result"
     assert step(jobs["report"], "Report")["run"] == f"python -m tools.drift report {download['with']['path']}"
     assert jobs["report"]["if"] == "${{ !cancelled() && needs.stacks.result == 'success' }}"
 
