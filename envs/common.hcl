@@ -32,8 +32,9 @@ github {
 }
 
 ci {
-  # This repository on GitHub: its pull requests and main may assume each account's read-only
-  # LITTIL-NL-<env>-terraform-plan role (docs/development.md, "CI"). No one else may.
+  # This repository on GitHub: its main branch, and its pull requests' jobs a reviewer approved in the GitHub
+  # environment plan-<env>, may assume each account's read-only LITTIL-NL-<env>-terraform-plan role
+  # (docs/development.md, "CI"). No one else may.
   github_org  = "Devoxx4Kids-NPO"
   github_repo = "littil-infrastructure"
 }

@@ -130,10 +130,9 @@ class LittilStack(TerraformStack):
         output named after the GitHub repository variable it goes into. `provider_arn`: the account's GitHub OIDC
         provider.
 
-        A production-grade account's role admits pull requests only through the GitHub environment
+        Every account's role admits pull requests only through the GitHub environment
         `plan_environment(<env>)`, whose required reviewers approve each such job."""
         env = self.env
-        protected = isinstance(env, WorkloadEnvironment) and env.production_grade
         role = TerraformPlanRole(
             self,
             "plan-role",
@@ -143,7 +142,7 @@ class LittilStack(TerraformStack):
             repo=env.ci.github_repo,
             state_bucket=state_bucket_name(env.country, env.name, self.current_account_id),
             region=env.region,
-            protected_environment=plan_environment(env.name) if protected else None,
+            environment=plan_environment(env.name),
             readable_secret_arns=readable_secret_arns,
             readable_parameter_arns=readable_parameter_arns,
         )

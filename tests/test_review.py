@@ -249,11 +249,11 @@ def test_ci_plans_exactly_the_changed_stacks_that_keep_state_in_their_bucket(sta
     state = after["state-production"]
     state_bucket(state)[1]["force_destroy"] = True
     after["api-production"]["output"]["restart-note"] = {"value": "changed"}
-    chosen = plannable(compare(stacks, after), after, protected={"production"})
+    chosen = plannable(compare(stacks, after), after)
     # state-production still keeps its own state in a local file on an operator's machine: CI cannot plan it.
     assert "local" in after["state-production"]["terraform"]["backend"]
     assert chosen == [
-        # production's plan role trusts no pull request as such: its job runs in the reviewed environment.
+        # No plan role trusts a pull request as such: each job runs in its account's reviewed environment.
         {
             "stack": "api-production",
             "environment": "production",
@@ -266,7 +266,7 @@ def test_ci_plans_exactly_the_changed_stacks_that_keep_state_in_their_bucket(sta
             "environment": "staging",
             "region": "eu-west-1",
             "role_variable": "LITTIL_PLAN_ROLE_STAGING",
-            "github_environment": "",
+            "github_environment": "plan-staging",
         },
     ]
 

@@ -44,7 +44,7 @@ def test_every_action_is_pinned_by_commit_with_its_version_named() -> None:
 def test_workflows_grant_nothing_by_default_and_each_job_only_what_it_needs() -> None:
     allowed = {
         "ci.yml": {
-            "test": {"contents": "read"},
+            "test": {"contents": "read", "actions": "read"},  # actions: the plan environments' protection rules
             "rehearse": {"contents": "read"},
             "provider-lock": {"contents": "read"},
             "plan": {"contents": "read", "id-token": "write"},
@@ -153,13 +153,27 @@ def test_a_plan_is_skipped_with_a_note_until_its_role_variable_is_set(tmp_path: 
     assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
 
 
-def test_a_pull_requests_plan_of_a_production_grade_account_runs_in_its_reviewed_environment() -> None:
-    """tools/review/render.plannable names the environment (`github_environment`, empty for the others); a push to main
-    plans without one, as the role's trust admits main. An empty name is no environment on GitHub."""
+def test_a_pull_requests_plan_runs_in_its_accounts_reviewed_environment() -> None:
+    """tools/review/render.plannable names the environment (`github_environment`); a push to main plans without one,
+    as the role's trust admits main. An empty name is no environment on GitHub."""
     (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
     assert ci["jobs"]["plan"]["environment"] == (
         "${{ github.event_name == 'pull_request' && matrix.github_environment || '' }}"
     )
+
+
+def test_a_pull_requests_plans_wait_until_their_environments_are_known_to_be_protected() -> None:
+    (ci,) = [w for w in workflows().values() if "plan" in w["jobs"]]
+    names = [s.get("name") for s in ci["jobs"]["test"]["steps"]]
+    check = dict(ci["jobs"]["test"]["steps"][names.index("The plan environments are protected")])
+    # In the job whose output starts the plan jobs, after the report that names their environments.
+    assert names.index("Change report") < names.index("The plan environments are protected")
+    assert check["run"] == ".venv/bin/python -m tools.plan_environments plannable.json"
+    assert check["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    # Whenever a pull request's plan job would run in an environment: the plan job's own condition, for pull requests.
+    for condition in ("github.event_name == 'pull_request'", "head.repo.full_name == github.repository"):
+        assert condition in check["if"]
+        assert condition.split(" == ")[0].split(".")[-1] in ci["jobs"]["plan"]["if"] + ci["jobs"]["plan"]["environment"]
 
 
 def plan_role(stack: Stack, env_name: str) -> tuple[str, dict[str, Any]]:
@@ -179,13 +193,8 @@ def test_every_account_has_a_read_only_plan_role_for_this_repository_only(
             {"type": "Federated", "identifiers": [ref("aws_iam_openid_connect_provider", provider_id, "arn")]}
         ]
         repository = f"repo:{env.ci.github_org}/{env.ci.github_repo}"
-        # A production-grade account: main, or a job of its GitHub environment (required reviewers), never a
-        # pull request as such. Every other account: pull requests and main.
-        subjects = (
-            [f"{repository}:ref:refs/heads/main", f"{repository}:environment:{plan_environment(env.name)}"]
-            if getattr(env, "production_grade", False)
-            else [f"{repository}:pull_request", f"{repository}:ref:refs/heads/main"]
-        )
+        # Every account: main, or a job of its GitHub environment (required reviewers), never a pull request as such.
+        subjects = [f"{repository}:ref:refs/heads/main", f"{repository}:environment:{plan_environment(env.name)}"]
         assert {c["variable"]: (c["test"], c["values"]) for c in trust["condition"]} == {
             "token.actions.githubusercontent.com:aud": ("StringEquals", ["sts.amazonaws.com"]),
             "token.actions.githubusercontent.com:sub": ("StringLike", subjects),

@@ -53,8 +53,6 @@ STS_AUDIENCE = "sts.amazonaws.com"
 # such tags at all is a repository ruleset on GitHub (docs/development.md, "Release tags and main").
 GITHUB_TRUSTED_REFS = ("refs/heads/main", "refs/tags/v?*.?*.?*")
 GITHUB_RELEASE_SUBJECTS = tuple(f"ref:{ref}" for ref in GITHUB_TRUSTED_REFS)
-# Who may plan read-only: this repository's pull requests (`sub` ends in `:pull_request`) and its main branch.
-GITHUB_PLAN_SUBJECTS = ("pull_request", "ref:refs/heads/main")
 STATE_READ_ACTIONS = ("s3:GetObject",)
 STATE_LIST_ACTIONS = ("s3:ListBucket",)
 

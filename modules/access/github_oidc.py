@@ -13,7 +13,6 @@ from constructs import Construct
 from modules.access.aws_actions import (
     ACTIONS_READING_DATA,
     GITHUB_OIDC_HOST,
-    GITHUB_PLAN_SUBJECTS,
     GITHUB_RELEASE_SUBJECTS,
     OBJECT_READ_ACTIONS,
     PARAMETER_READ_ACTIONS,
@@ -88,14 +87,16 @@ class GithubActionsRole(Construct):
 class TerraformPlanRole(Construct):
     """`terraform plan -lock=false` for GitHub Actions of this repository: read configuration, never data.
 
-    Trusted by the repository's pull requests and main branch; with `protected_environment`, by main
-    and by jobs of that GitHub environment only (whose required reviewers stand between a pull
-    request and this account). Access: `ReadOnlyAccess`, minus what it shows of the data itself
-    (`ACTIONS_READING_DATA` everywhere; object reads outside the state bucket; parameter values
-    other than `readable_parameter_arns` and AWS's public ones), plus reading the state bucket
-    (`init` and remote-state reads) and the values of `readable_secret_arns`: secrets whose value
-    Terraform wrote, so it already sits in the state this role reads (a refresh of their version
-    reads it back). Secrets that people fill stay out of reach. Exposes `role`.
+    Trusted by runs of the main branch (reviewed code) and by jobs of the GitHub environment
+    `environment` (a pull request's plan runs there, after one of its required reviewers approved
+    it), never by a pull request as such: whatever a pull request puts in the Terraform it plans
+    (providers, data sources) runs with this role only after a person has read it. Access:
+    `ReadOnlyAccess`, minus what it shows of the data itself (`ACTIONS_READING_DATA` everywhere;
+    object reads outside the state bucket; parameter values other than `readable_parameter_arns`
+    and AWS's public ones), plus reading the state bucket (`init` and remote-state reads) and the
+    values of `readable_secret_arns`: secrets whose value Terraform wrote, so it already sits in the
+    state this role reads (a refresh of their version reads it back). Secrets that people fill stay
+    out of reach. Exposes `role`.
     """
 
     def __init__(
@@ -109,7 +110,7 @@ class TerraformPlanRole(Construct):
         repo: str,
         state_bucket: str,
         region: str,
-        protected_environment: str | None = None,
+        environment: str,
         readable_secret_arns: Sequence[str] = (),
         readable_parameter_arns: Sequence[str] = (),
     ) -> None:
@@ -130,11 +131,7 @@ class TerraformPlanRole(Construct):
             statements.append(
                 allow(["secretsmanager:GetSecretValue"], list(readable_secret_arns), sid="ReadSecretsInState")
             )
-        subjects = (
-            ("ref:refs/heads/main", f"environment:{protected_environment}")
-            if protected_environment
-            else GITHUB_PLAN_SUBJECTS
-        )
+        subjects = ("ref:refs/heads/main", f"environment:{environment}")
         self.role = GithubActionsRole(
             self,
             "role",

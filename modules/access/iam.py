@@ -116,8 +116,9 @@ def github_actions_trust(
 ) -> DataAwsIamPolicyDocument:
     """Trust policy: GitHub Actions runs of `org/repo` whose token subject ends in one of `subjects`.
 
-    The token's `sub` claim is `repo:<org>/<repo>:ref:<ref>` for push-triggered jobs without a
-    GitHub environment, `repo:<org>/<repo>:pull_request` for pull requests. By default only the
+    The token's `sub` claim is `repo:<org>/<repo>:environment:<name>` for a job of a GitHub
+    environment, else `repo:<org>/<repo>:ref:<ref>` for push-triggered jobs and
+    `repo:<org>/<repo>:pull_request` for pull requests. By default only the
     main branch and `v*` tags match: pull requests, other branches, environments and other
     repositories do not. Audience sts.amazonaws.com.
     """

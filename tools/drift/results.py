@@ -44,7 +44,8 @@ def stacks_to_check(stacks: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     from tools.review.render import plannable
 
     held = {result.stack for result in waiting(stacks)}
-    return [entry for entry in plannable(compare({}, stacks), stacks) if entry["stack"] not in held]
+    chosen = [entry for entry in plannable(compare({}, stacks), stacks) if entry["stack"] not in held]
+    return [{**entry, "github_environment": ""} for entry in chosen]
 
 
 def waiting(stacks: dict[str, dict[str, Any]]) -> list[Result]:

@@ -28,7 +28,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from config.loader import load_config
 from tools.review.compare import compare
 from tools.review.render import plannable, render, render_markdown
 from tools.synthesized import read_stacks
@@ -75,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         with arguments.markdown.open("a") as summary:
             summary.write(render_markdown(reports, before, after, base))
     if arguments.plannable:
-        protected = {env.name for env in load_config(repo / "envs").workloads if env.production_grade}
-        arguments.plannable.write_text(json.dumps(plannable(reports, after, protected)))
+        arguments.plannable.write_text(json.dumps(plannable(reports, after)))
     return 2 if any(report.dangerous for report in reports) else 0
 
 

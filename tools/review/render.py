@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from modules.naming import plan_environment, plan_role_variable
@@ -114,15 +113,13 @@ def render_markdown(reports: list[StackReport], before: dict[str, Any], after: d
     return "\n".join(lines) + "\n"
 
 
-def plannable(
-    reports: list[StackReport], after: dict[str, Any], protected: Collection[str] = ()
-) -> list[dict[str, str]]:
+def plannable(reports: list[StackReport], after: dict[str, Any]) -> list[dict[str, str]]:
     """The changed stacks a CI job can plan: each with its environment and the variable naming its plan role.
 
     A stack with a local backend (`state-<env>` while bootstrapping) keeps its state on an operator's
-    machine, and a stack no longer synthesized has nothing to plan: both are left out. A stack of a
-    `protected` (production-grade) environment names the GitHub environment whose reviewers must
-    approve a pull request's plan (its role trusts no pull request as such); the others name none.
+    machine, and a stack no longer synthesized has nothing to plan: both are left out. Each names the
+    GitHub environment of its account, whose reviewers must approve a pull request's plan (no plan
+    role trusts a pull request as such).
     """
     chosen = []
     for report in reports:
@@ -136,7 +133,7 @@ def plannable(
                 "environment": env,
                 "region": default_provider(stack)["region"],
                 "role_variable": plan_role_variable(env),
-                "github_environment": plan_environment(env) if env in protected else "",
+                "github_environment": plan_environment(env),
             }
         )
     return chosen

@@ -19,7 +19,6 @@ from modules.access.aws_actions import (
     ECR_AUTHORIZATION_ACTIONS,
     ECR_PULL_ACTIONS,
     ECR_PUSH_ACTIONS,
-    GITHUB_PLAN_SUBJECTS,
     GITHUB_RELEASE_SUBJECTS,
     LIST_CLUSTERS_ACTIONS,
     METRIC_NAMESPACE_CONDITION_KEY,
@@ -96,7 +95,12 @@ def where_they_belong(stack: TerraformStack) -> None:
         stack, "release", provider_arn=PROVIDER_ARN, org="Example-Org", repo="app", subjects=GITHUB_RELEASE_SUBJECTS
     )
     github_actions_trust(
-        stack, "plan", provider_arn=PROVIDER_ARN, org="Example-Org", repo="app", subjects=GITHUB_PLAN_SUBJECTS
+        stack,
+        "plan",
+        provider_arn=PROVIDER_ARN,
+        org="Example-Org",
+        repo="app",
+        subjects=("ref:refs/heads/main", "environment:plan-test"),
     )
 
 
@@ -219,7 +223,9 @@ def admitted(granted: Built[None], document_id: str, subject: str) -> bool:
         ("repo:Example-Org/app:ref:refs/tags/v1", False, False),
         ("repo:Example-Org/app:ref:refs/tags/v1.4", False, False),
         ("repo:Example-Org/app:ref:refs/tags/v..", False, False),
-        ("repo:Example-Org/app:pull_request", False, True),
+        # A pull request as such plans nothing: only a job of the reviewed environment, or main.
+        ("repo:Example-Org/app:pull_request", False, False),
+        ("repo:Example-Org/app:environment:plan-test", False, True),
         ("repo:Example-Org/app:ref:refs/heads/feature", False, False),
         ("repo:Example-Org/app:ref:refs/heads/main-copy", False, False),
         ("repo:Example-Org/app:ref:refs/tags/release-1", False, False),
@@ -228,7 +234,7 @@ def admitted(granted: Built[None], document_id: str, subject: str) -> bool:
         ("repo:Other-Org/app:pull_request", False, False),
     ],
 )
-def test_release_subjects_admit_main_and_version_tags_and_plan_subjects_admit_pull_requests_and_main(
+def test_release_subjects_admit_main_and_version_tags_and_plan_subjects_admit_main_and_the_plan_environment(
     granted: Built[None], subject: str, release: bool, plan: bool
 ) -> None:
     assert admitted(granted, "release", subject) is release

@@ -90,9 +90,7 @@ def roles() -> Built[None]:
     return build(actions_roles)
 
 
-def plan_role(
-    readable_secret_arns: tuple[str, ...], protected_environment: str | None = None
-) -> Built[TerraformPlanRole]:
+def plan_role(readable_secret_arns: tuple[str, ...]) -> Built[TerraformPlanRole]:
     return build(
         lambda stack: TerraformPlanRole(
             stack,
@@ -103,16 +101,11 @@ def plan_role(
             repo="infrastructure",
             state_bucket="littil-test-state",
             region="eu-west-1",
-            protected_environment=protected_environment,
+            environment="plan-test",
             readable_secret_arns=readable_secret_arns,
             readable_parameter_arns=[OWN_PARAMETERS],
         )
     )
-
-
-@pytest.fixture(scope="module")
-def protected_plan() -> Built[TerraformPlanRole]:
-    return plan_role((), protected_environment="plan-production")
 
 
 @pytest.fixture(scope="module")
@@ -214,14 +207,16 @@ def test_actions_role_gets_managed_policies_or_inline_statements_as_given(roles:
     ]
 
 
-def test_plan_role_is_assumable_by_pull_requests_and_main_of_its_repository_only(
+def test_plan_role_admits_main_and_its_github_environment_but_never_a_pull_request_as_such(
     plan_without_secrets: Built[TerraformPlanRole],
 ) -> None:
     trust = trust_of(plan_without_secrets.stack, "TEST-terraform-plan")
     assert trust["principals"] == [{"type": "Federated", "identifiers": [PROVIDER_ARN]}]
+    # A job of the environment carries `environment:<name>` as its subject, pull request or not: one of its required
+    # reviewers approves the job before GitHub hands it a token. `repo:...:pull_request` matches nothing here.
     assert subjects_of(trust) == [
-        "repo:Example-Org/infrastructure:pull_request",
         "repo:Example-Org/infrastructure:ref:refs/heads/main",
+        "repo:Example-Org/infrastructure:environment:plan-test",
     ]
 
 
@@ -308,17 +303,6 @@ def test_plan_role_still_reads_what_a_plan_reads(
     plan_without_secrets: Built[TerraformPlanRole], action: str, resource: str
 ) -> None:
     assert not denied(role_statements(plan_without_secrets.stack, "TEST-terraform-plan"), action, resource)
-
-
-def test_a_protected_plan_role_admits_main_and_its_github_environment_but_no_pull_request(
-    protected_plan: Built[TerraformPlanRole],
-) -> None:
-    # A job of the environment carries `environment:<name>` as its subject, pull request or not: its required
-    # reviewers approve the job before GitHub hands it a token.
-    assert subjects_of(trust_of(protected_plan.stack, "TEST-terraform-plan")) == [
-        "repo:Example-Org/infrastructure:ref:refs/heads/main",
-        "repo:Example-Org/infrastructure:environment:plan-production",
-    ]
 
 
 def test_plan_role_may_read_exactly_the_secrets_whose_value_is_in_state(
