@@ -31,7 +31,7 @@ from tests.modules.api.test_ec2 import (
     instance_conf,
 )
 from tests.tf import boot_script
-from tools.instance_boot import boot_certificate, heredoc
+from tools.instance_boot import Boot, boot_certificate, heredoc
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +251,18 @@ def secrets_manager(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 INSTANCE_IP, OLD_IP = "198.51.100.10", "203.0.113.99"
 
 
+@pytest.fixture
+def new_instance(
+    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+) -> Callable[[str, str], Boot]:
+    """Boot a new instance (an empty disk under tmp_path/<name>) whose API host resolves to `dns`; one store for all."""
+    aws, environment = secrets_manager
+    script = boot_script(plain.stack)
+    return lambda name, dns: boot_certificate(
+        script, tmp_path / name, aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[dns], environment=environment
+    )
+
+
 def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_stores_what_it_got(
     plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
 ) -> None:
@@ -294,20 +306,12 @@ def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_store
 
 
 def test_a_replaced_instance_serves_the_stored_certificate_without_asking_lets_encrypt(
-    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+    new_instance: Callable[[str, str], Boot], tmp_path: Path
 ) -> None:
-    aws, environment = secrets_manager
-    script = boot_script(plain.stack)
-    first = boot_certificate(
-        script, tmp_path / "first", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
-        environment=environment,
-    )  # fmt: skip
+    first = new_instance("first", INSTANCE_IP)
     assert first.returncode == 0, first.log
     # A new instance: an empty disk, DNS still on the old address (a replacement must not wait for it).
-    second = boot_certificate(
-        script, tmp_path / "second", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[OLD_IP],
-        environment=environment,
-    )  # fmt: skip
+    second = new_instance("second", OLD_IP)
     assert second.returncode == 0, second.log
     assert not second.asked_lets_encrypt
     assert second.fingerprint == first.fingerprint
@@ -396,24 +400,16 @@ def _special(name: str, **kind: Any) -> Callable[[tarfile.TarFile], None]:
     ],
 )
 def test_a_stored_archive_with_anything_but_certificates_and_the_account_is_refused_whole(
-    plain: Built[Ec2Api],
+    new_instance: Callable[[str, str], Boot],
     tmp_path: Path,
     secrets_manager: tuple[Path, dict[str, str]],
     extra: Callable[[tarfile.TarFile], None],
 ) -> None:
-    aws, environment = secrets_manager
-    script = boot_script(plain.stack)
     # What a first instance stored (restored whole by a replacement: the test above), and one thing more.
-    first = boot_certificate(
-        script, tmp_path / "first", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
-        environment=environment,
-    )  # fmt: skip
+    first = new_instance("first", INSTANCE_IP)
     assert first.returncode == 0, first.log
-    add_to_store(Path(environment["STUB_STORE"]), extra)
-    boot = boot_certificate(
-        script, tmp_path / "second", aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[INSTANCE_IP],
-        environment=environment,
-    )  # fmt: skip
+    add_to_store(Path(secrets_manager[1]["STUB_STORE"]), extra)
+    boot = new_instance("second", INSTANCE_IP)
     assert boot.returncode != 0
     assert "refusing the stored certificate" in boot.log
     # Nothing of it was unpacked, nothing served, and Let's Encrypt was not asked in its place.
