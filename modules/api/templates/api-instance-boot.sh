@@ -100,9 +100,10 @@ import tarfile
 
 archive, domain = sys.argv[1], re.escape(sys.argv[2])
 pem = r"(?P<name>cert|chain|fullchain|privkey)"
+part = r"/[\w-][\w.-]*"  # a path component, never `.` or `..`
 allowed = {
-    "directory": re.compile(rf"(accounts(/[\w.-]+)*|live|live/{domain}|archive|archive/{domain})/?"),
-    "file": re.compile(rf"accounts(/[\w.-]+)+\.json|live/{domain}/README|archive/{domain}/{pem}[0-9]+\.pem"),
+    "directory": re.compile(rf"(accounts({part})*|live|live/{domain}|archive|archive/{domain})/?"),
+    "file": re.compile(rf"accounts({part})+\.json|live/{domain}/README|archive/{domain}/{pem}[0-9]+\.pem"),
     "link": re.compile(rf"live/{domain}/{pem}\.pem"),
 }
 target = re.compile(rf"\.\./\.\./archive/{domain}/{pem}[0-9]+\.pem")

@@ -378,6 +378,7 @@ def _special(name: str, **kind: Any) -> Callable[[tarfile.TarFile], None]:
         pytest.param(_file("cli.ini"), id="certbots-own-settings"),
         pytest.param(_file("../etc/cron.d/run"), id="a-path-out-of-the-directory"),
         pytest.param(_file("/etc/cron.d/run"), id="an-absolute-path"),
+        pytest.param(_file("accounts/../../etc/cron.d/run.json"), id="a-path-out-through-the-accounts"),
         pytest.param(_file(f"archive/{API_DOMAIN}/privkey1.sh"), id="a-script-among-the-certificates"),
         pytest.param(_file("archive/api.elsewhere.org/cert1.pem"), id="another-domains-certificate"),
         pytest.param(_file("accounts/acme-v02.api.letsencrypt.org/run.sh"), id="a-script-among-the-accounts"),
