@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from config.model import AppConfig
-from modules.api.ec2 import key_fingerprint
+from modules.api.ec2 import USER_DATA_LIMIT_BYTES, key_fingerprint
 from tests.conftest import TEST_SSH_KEY
 from tests.tf import (
     Stack,
@@ -159,6 +159,23 @@ def test_boot_script_gives_the_container_the_same_settings_and_secrets_as_the_ec
     assert secrets == {item["name"]: item["valueFrom"] for item in web["secrets"]}
     # Nothing secret in the plain settings or anywhere in the user data.
     assert not any(name in settings for name in secrets)
+
+
+# Longer than any value Terraform fills in (a secret's ARN with its random suffix is about 100 characters).
+LONGEST_VALUE = "x" * 160
+
+
+def test_every_instances_user_data_stays_within_ec2s_limit_once_terraform_fills_in_the_values(
+    stacks: dict[str, Stack], toggled: dict[str, Stack], opt_ins: dict[str, Stack]
+) -> None:
+    checked = 0
+    for synthesis in (stacks, toggled, opt_ins):
+        for name, stack in synthesis.items():
+            for body in resources(stack, "aws_instance").values():
+                filled = re.sub(r"(?<!\$)\$\{[^}]*\}", LONGEST_VALUE, body["user_data"]).replace("$${", "${")
+                assert len(filled.encode()) <= USER_DATA_LIMIT_BYTES, name
+                checked += 1
+    assert checked >= 2  # production on EC2, and the opt-ins' instance with SSH
 
 
 def test_boot_script_is_valid_bash_and_sets_up_tls_proxy_and_renewal(stacks: dict[str, Stack]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -37,6 +38,10 @@ from modules.observe.alarms import Metric
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
+# EC2 refuses user data over 16 KB (the value once Terraform has filled in the ARNs). The template's comment lines
+# are for its readers: the instance gets the script without them (a `#!` line stays).
+USER_DATA_LIMIT_BYTES = 16384
+COMMENT_LINE = re.compile(r"^[ \t]*#(?!!).*\n", re.M)
 # How operators and the password-rotation rule restart the API container (it reads its secrets at start).
 RESTART_COMMAND = "systemctl restart littil-api"
 # What the instance's littil-certificate-days timer publishes every hour (the certificate-expiry alarm reads it).
@@ -64,12 +69,12 @@ def render_boot_script(
     metric_namespace: str,
     metric_name: str,
 ) -> str:
-    """The cloud-init user data, with Terraform's `${`/`%{` in the script escaped.
+    """The cloud-init user data, with Terraform's `${`/`%{` in the script escaped and its comment lines left out.
 
     Values (which may be Terraform references) are inserted after escaping, so
     they still interpolate; the script's own `${...}` reach bash untouched.
     """
-    script = BOOT_TEMPLATE.read_text().replace("${", "$${").replace("%{", "%%{")
+    script = COMMENT_LINE.sub("", BOOT_TEMPLATE.read_text()).replace("${", "$${").replace("%{", "%%{")
     values = {
         "ENVIRONMENT": "\n".join(f"{name}={value}" for name, value in sorted(environment.items())),
         "SECRETS": "\n".join(f"{name} {key.secret_arn} {key.json_key}" for name, key in sorted(secrets.items())),

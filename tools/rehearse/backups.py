@@ -93,11 +93,17 @@ def from_the_shared_account(rehearsal: Rehearsal, config: AppConfig, env: Worklo
     if (vault.get("Locked"), vault.get("MinRetentionDays"), vault.get("MaxRetentionDays")) != locked:
         raise RehearsalFailure(f"{shared}: {vault_name} is not locked for {locked[1]} to {locked[2]} days: {vault}")
     # The vault's key is sealed: its policy denies everyone its deletion, disabling and a new policy.
+    key_arn = aws_cli(
+        rehearsal,
+        shared,
+        f"aws kms describe-key --region {env.region} --key-id alias/{vault_name.lower()}"
+        " --query KeyMetadata.Arn --output text",
+    ).strip()
     key_policy = json.loads(
         aws_cli(
             rehearsal,
             shared,
-            f"aws kms get-key-policy --region {env.region} --key-id alias/{vault_name.lower()} --policy-name default"
+            f'aws kms get-key-policy --region {env.region} --key-id "{key_arn}" --policy-name default'
             " --query Policy --output text",
         )
     )

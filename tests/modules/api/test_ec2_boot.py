@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 from modules.access.secrets import SecretKey
-from modules.api.ec2 import CERTIFICATE_METRIC_NAME, CERTIFICATE_METRIC_NAMESPACE, Ec2Api, render_boot_script
+from modules.api.ec2 import (
+    BOOT_TEMPLATE,
+    CERTIFICATE_METRIC_NAME,
+    CERTIFICATE_METRIC_NAMESPACE,
+    Ec2Api,
+    render_boot_script,
+)
 from tests.modules.alone import REGION, Built
 from tests.modules.api.test_ec2 import (
     API_DOMAIN,
@@ -50,6 +56,19 @@ def test_user_data_is_the_boot_script_rendered_from_the_inputs_and_a_change_repl
         secrets=RUNTIME.secrets,
         **SCRIPT_SETTINGS,
     )
+
+
+def test_the_instance_gets_the_template_without_its_comment_lines(plain: Built[Ec2Api]) -> None:
+    # The comments are for the template's readers; EC2 takes 16 KB of user data (its size: tests/test_ec2.py).
+    script = boot_script(plain.stack)
+    assert script.startswith("#!/bin/bash\n")
+    assert [line for line in script.splitlines() if line.lstrip().startswith("#") and not line.startswith("#!")] == []
+    # Every other line of the template is there, in order (besides the placeholders, which are filled in).
+    kept = [
+        line for line in BOOT_TEMPLATE.read_text().splitlines() if not re.match(r"\s*#(?!!)", line) and "@@" not in line
+    ]
+    rendered = iter(script.splitlines())
+    assert all(line in rendered for line in kept)
 
 
 def test_boot_script_writes_the_settings_the_secret_references_and_the_instance_conf(plain: Built[Ec2Api]) -> None:
