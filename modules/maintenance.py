@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceNetworkConfiguration
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
@@ -10,9 +9,12 @@ from constructs import Construct
 from modules.access.secrets import SecretKey
 from modules.access.security_group import ANYWHERE_IPV4, allow_out
 from modules.api.fargate_task import ExecCluster, FargateTask
+from modules.api.kept_logs import LogGroupRef, container_log_group_name, exec_log_group_name
 from modules.database import MARIADB_PORT
 
 CONTAINER_NAME = "maintenance"
+# The service's name after `LITTIL-<country>-<env>-`: its cluster, service and task family.
+MAINTENANCE_NAME = "maintenance"
 
 
 class MaintenanceService(Construct):
@@ -22,7 +24,9 @@ class MaintenanceService(Construct):
     from the RDS-managed secret. No inbound rule at all: operators reach it
     with ECS Exec only. It runs in a public subnet with a public IP (there is no
     NAT) because it must pull its image and reach the SSM endpoints; outbound
-    it may use 443 and the database port to `database_security_group_id`.
+    it may use 443 and the database port to `database_security_group_id`. Its container
+    and ECS Exec logs go to `/ecs/<name>` and `/ecs/<name>/exec-sessions`, which
+    `api-<env>` keeps (`modules.api.kept_logs`): they outlive the service.
 
     Exposes `cluster`, `service`, `security_group`.
     """
@@ -44,14 +48,16 @@ class MaintenanceService(Construct):
         database_name: str,
         database_secret_arn: str,
         database_security_group_id: str,
-        log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        log_group = CloudwatchLogGroup(self, "log-group", name=f"/ecs/{name}", retention_in_days=log_retention_days)
-        exec_cluster = ExecCluster(
-            self, "exec-cluster", name=name, container_insights=False, log_retention_days=log_retention_days
+        # Kept in api-<env> (modules.api.kept_logs): switching this service off, or destroying its stack, keeps them.
+        log_group, exec_log_group = (
+            LogGroupRef.named(group, region=region, account_id=account_id)
+            for group in (container_log_group_name(name), exec_log_group_name(name))
         )
-        self.cluster = exec_cluster.cluster
+        self.cluster = ExecCluster(
+            self, "exec-cluster", name=name, container_insights=False, exec_log_group=exec_log_group
+        ).cluster
         task = FargateTask(
             self,
             "task",
@@ -65,7 +71,7 @@ class MaintenanceService(Construct):
                 "DB_PASSWORD": SecretKey(database_secret_arn, "password"),
             },
             log_group=log_group,
-            exec_log_group=exec_cluster.exec_log_group,
+            exec_log_group=exec_log_group,
             region=region,
             account_id=account_id,
             # Fargate's smallest size: the shell runs mysql and mysqldump, nothing heavier.

@@ -18,11 +18,13 @@ from config.model import SharedEnvironment, WorkloadEnvironment
 from modules.access.github_oidc import GithubOidcProvider
 from modules.access.iam import arn
 from modules.access.secrets import adopt_secret, secret
+from modules.api.kept_logs import KeptLogGroups, container_log_group_name, exec_log_group_name
 from modules.api.logs import ApiLogging
 from modules.api.runtime import OIDC_SECRET_KEYS, ApiRuntime, api_runtime
 from modules.api.smtp import SesSmtp
 from modules.database import allow_client
 from modules.ecr import API_REPOSITORY
+from modules.maintenance import MAINTENANCE_NAME
 from modules.observe.alarms import AlarmSet
 from stacks.alerts import AlertsStack
 from stacks.base import LittilStack
@@ -72,6 +74,19 @@ class ApiStack(LittilStack):
         )
         if env.adopt_legacy:  # retained by CloudFormation with the old system's logs
             self.logging.log_group.import_from(log_group_name)
+        # Whichever variant runs and whether maintenance is on: the shells' audit trail (ECS Exec sessions) and the
+        # maintenance service's logs outlive the clusters that write them (modules/api/kept_logs.py).
+        maintenance = self.physical_name(MAINTENANCE_NAME)
+        self.kept_logs = KeptLogGroups(
+            self,
+            "kept-log-groups",
+            names={
+                "api-exec-sessions": exec_log_group_name(self.name),
+                "maintenance-containers": container_log_group_name(maintenance),
+                "maintenance-exec-sessions": exec_log_group_name(maintenance),
+            },
+            retention_days=env.api.log_retention_days,
+        )
         self.smtp = SesSmtp(
             self,
             "smtp",

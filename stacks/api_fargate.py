@@ -11,6 +11,7 @@ from modules.access.github_oidc import GithubActionsRole
 from modules.access.iam import allow, condition
 from modules.api.ecs_exec import EcsExecUser, exec_command_output
 from modules.api.fargate import CONTAINER_NAME, FargateApi
+from modules.api.kept_logs import exec_log_group_name
 from modules.api.password_rotation import RestartServiceOnPasswordChange
 from modules.ecr import API_REPOSITORY
 from modules.naming import physical_name
@@ -60,7 +61,7 @@ class FargateApiStack(ApiStack):
             cpu=env.api.ecs.cpu,
             memory_mib=env.api.ecs.memory_mib,
             desired_count=env.api.ecs.desired_count,
-            log_retention_days=env.api.log_retention_days,
+            exec_log_group=self.kept_logs.log_groups[exec_log_group_name(name)],
         )
         exec_user_name = self.physical_name(API_NAME, "ECSExec-User")
         self.exec_user = EcsExecUser(

@@ -1,7 +1,8 @@
 """`maintenance-<env>`: the exec user always; the MySQL-client service while enabled.
 
 Nothing of the database or network lives here, so `cdktf destroy maintenance-<env>`
-removes only this: the service, its roles, and its own 3306 rule on the database.
+removes only this: the service, its roles, and its own 3306 rule on the database. Its logs,
+the ECS Exec sessions' included, live in `api-<env>` and stay.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from modules.access.iam import arn
 from modules.api.ecs_exec import EcsExecUser, exec_command_output
 from modules.database import allow_client
 from modules.ecr import MAINTENANCE_REPOSITORY
-from modules.maintenance import CONTAINER_NAME, MaintenanceService
+from modules.maintenance import CONTAINER_NAME, MAINTENANCE_NAME, MaintenanceService
 from stacks.base import LittilStack
 from stacks.database import DatabaseStack
 from stacks.network import NetworkStack
@@ -31,7 +32,7 @@ class MaintenanceStack(LittilStack):
         database: DatabaseStack,
     ) -> None:
         super().__init__(scope, component="maintenance", env=env)
-        name = self.physical_name("maintenance")
+        name = self.physical_name(MAINTENANCE_NAME)
         enabled = env.maintenance.enabled
         user_name = self.physical_name("maintenance", "ECSExec-User")
         # Disabled, the stack is the user alone: no account lookup, no reads from other stacks.
@@ -67,7 +68,6 @@ class MaintenanceStack(LittilStack):
             database_name=db.database_name,
             database_secret_arn=db.secret_arn,
             database_security_group_id=db.security_group.id,
-            log_retention_days=env.api.log_retention_days,
         )
         allow_client(
             self,

@@ -71,6 +71,26 @@ def test_make_review_flags_adopt_legacy_turned_off_as_overwriting_the_operators_
     assert " over aws_secretsmanager_secret.smtp_" in overwrite
 
 
+def test_routine_operations_destroy_no_log_both_ways(stacks: dict[str, Stack], toggled: dict[str, Stack]) -> None:
+    """Maintenance on and off again (staging), the API's variant switched and back (production), and the
+    maintenance stack destroyed: no log group goes, the shells' audit trail (ECS Exec sessions) included."""
+    workloads = {name: stacks[name] for name in toggled}
+    destroyed_stack = {**toggled, "maintenance-staging": {}}
+    for before, after in ((workloads, toggled), (toggled, workloads), (toggled, destroyed_stack)):
+        for report in compare(before, after):
+            lost = [a for a in (*report.removed, *report.replaced) if a.startswith("aws_cloudwatch_log_group.")]
+            assert lost == [], report.name
+    # What those operations leave alone holds the sessions: each environment's api stack keeps every cluster's.
+    clusters = 0
+    for env in ("staging", "production"):
+        kept = {g["name"] for g in resources(toggled[f"api-{env}"], "aws_cloudwatch_log_group").values()}
+        for component in ("api", "maintenance"):
+            for cluster in resources(toggled[f"{component}-{env}"], "aws_ecs_cluster").values():
+                assert f"/ecs/{cluster['name']}/exec-sessions" in kept, cluster["name"]
+                clusters += 1
+    assert clusters == 3  # staging's API and maintenance, production's API once on ECS
+
+
 def test_enabling_maintenance_changes_no_other_stack(stacks: dict[str, Stack], toggled: dict[str, Stack]) -> None:
     # staging has maintenance off in config and on in `toggled`, nothing else differs.
     assert resources(toggled["maintenance-staging"], "aws_ecs_service")

@@ -30,8 +30,9 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 class FargateApi(Construct):
     """Cluster, task definition, service, ALB and their roles and security groups.
 
-    - Cluster with Container Insights; ECS Exec sessions are logged to their own log group (for
-      containers that have `script` and `cat`: the maintenance image does, the API image lacks `script`).
+    - Cluster with Container Insights; ECS Exec sessions are logged to `exec_log_group` (for containers
+      that have `script` and `cat`: the maintenance image does, the API image lacks `script`), which the
+      stack keeps whichever variant runs (`modules.api.kept_logs`).
     - One container `web` on 8080, awslogs into `log_group`, settings from `runtime`
       (plain `environment`, secrets only as ECS `secrets`).
     - ALB: HTTPS on 443 with `certificate_arn` and a TLS 1.2+ policy, 80 redirects
@@ -69,13 +70,13 @@ class FargateApi(Construct):
         cpu: int,
         memory_mib: int,
         desired_count: int,
-        log_retention_days: int,
+        exec_log_group: CloudwatchLogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
-        exec_cluster = ExecCluster(
-            self, "exec-cluster", name=name, container_insights=True, log_retention_days=log_retention_days
-        )
-        self.cluster, self.exec_log_group = exec_cluster.cluster, exec_cluster.exec_log_group
+        self.exec_log_group = exec_log_group
+        self.cluster = ExecCluster(
+            self, "exec-cluster", name=name, container_insights=True, exec_log_group=exec_log_group
+        ).cluster
         task = FargateTask(
             self,
             "task",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.ecs_cluster import (
     EcsCluster,
     EcsClusterConfiguration,
@@ -24,21 +23,17 @@ from modules.access.aws_actions import (
 )
 from modules.access.iam import ServiceRole, allow, arn
 from modules.access.secrets import SecretKey, secret_arns
+from modules.api.kept_logs import LogGroup
 
 
 class ExecCluster(Construct):
-    """An ECS cluster whose ECS Exec sessions are logged to their own log group.
-
-    Exposes `cluster` and `exec_log_group`.
-    """
+    """An ECS cluster whose ECS Exec sessions are logged to `exec_log_group`, made where the cluster's end does not
+    end it (`modules.api.kept_logs`). Exposes `cluster`."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, name: str, container_insights: bool, log_retention_days: int
+        self, scope: Construct, construct_id: str, *, name: str, container_insights: bool, exec_log_group: LogGroup
     ) -> None:
         super().__init__(scope, construct_id)
-        self.exec_log_group = CloudwatchLogGroup(
-            self, "exec-log-group", name=f"/ecs/{name}/exec-sessions", retention_in_days=log_retention_days
-        )
         self.cluster = EcsCluster(
             self,
             "cluster",
@@ -50,7 +45,7 @@ class ExecCluster(Construct):
                 execute_command_configuration=EcsClusterConfigurationExecuteCommandConfiguration(
                     logging="OVERRIDE",
                     log_configuration=EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
-                        cloud_watch_log_group_name=self.exec_log_group.name
+                        cloud_watch_log_group_name=exec_log_group.name
                     ),
                 )
             ),
@@ -81,8 +76,8 @@ class FargateTask(Construct):
         repository_arn: str,
         environment: Mapping[str, str],
         secrets: Mapping[str, SecretKey],
-        log_group: CloudwatchLogGroup,
-        exec_log_group: CloudwatchLogGroup,
+        log_group: LogGroup,
+        exec_log_group: LogGroup,
         region: str,
         account_id: str,
         cpu: int,

@@ -35,7 +35,6 @@ def maintenance() -> Built[MaintenanceService]:
             database_name="LittilDatabase",
             database_secret_arn=SECRET,
             database_security_group_id=DATABASE_GROUP,
-            log_retention_days=14,
         )
     )
 
@@ -120,16 +119,17 @@ def test_no_inbound_rule_and_out_only_to_https_and_the_databases_port(
     )
 
 
-def test_logs_go_to_its_own_groups_for_the_given_days(maintenance: Built[MaintenanceService]) -> None:
+def test_its_logs_go_to_groups_kept_elsewhere_which_it_never_makes_or_destroys(
+    maintenance: Built[MaintenanceService],
+) -> None:
     stack = maintenance.stack
-    groups = {body["name"]: body["retention_in_days"] for body in resources(stack, "aws_cloudwatch_log_group").values()}
-    assert groups == {f"/ecs/{NAME}": 14, f"/ecs/{NAME}/exec-sessions": 14}
-    (container_logs,) = [
-        name for name, body in resources(stack, "aws_cloudwatch_log_group").items() if body["name"] == f"/ecs/{NAME}"
-    ]
-    options = container_definition(maintenance.stack)["logConfiguration"]["options"]
-    assert options["awslogs-group"] == ref("aws_cloudwatch_log_group", container_logs, "name")
-    assert options["awslogs-region"] == REGION
+    # Both live in api-<env> (modules/api/kept_logs.py): off or destroyed, the service takes no log along.
+    assert not resources(stack, "aws_cloudwatch_log_group")
+    options = container_definition(stack)["logConfiguration"]["options"]
+    assert (options["awslogs-group"], options["awslogs-region"]) == (f"/ecs/{NAME}", REGION)
+    _, cluster = only(resources(stack, "aws_ecs_cluster"))
+    logged_to = cluster["configuration"]["execute_command_configuration"]["log_configuration"]
+    assert logged_to == {"cloud_watch_log_group_name": f"/ecs/{NAME}/exec-sessions"}
 
 
 def test_its_cluster_carries_no_container_insights_cost(maintenance: Built[MaintenanceService]) -> None:

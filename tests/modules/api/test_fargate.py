@@ -41,6 +41,7 @@ def fargate(*, nat: bool, **options: Any) -> Built[FargateApi]:
 
     def make(stack: TerraformStack) -> FargateApi:
         log_group = CloudwatchLogGroup(stack, "log-group", name="LITTILBackendApiEcsLogs-staging")
+        exec_log_group = CloudwatchLogGroup(stack, "exec-log-group", name=f"/ecs/{NAME}/exec-sessions")
         api = FargateApi(
             stack,
             "fargate",
@@ -57,7 +58,8 @@ def fargate(*, nat: bool, **options: Any) -> Built[FargateApi]:
             runtime=RUNTIME,
             log_group=log_group,
             database_security_group_id=DATABASE_GROUP,
-            **{"cpu": 256, "memory_mib": 512, "desired_count": 1, "log_retention_days": 30, **options},
+            exec_log_group=exec_log_group,
+            **{"cpu": 256, "memory_mib": 512, "desired_count": 1, **options},
         )
         # What a role holding `restart_statements` would be allowed.
         policy_document(stack, RESTART_POLICY, api.restart_statements)
@@ -73,7 +75,7 @@ def public() -> Built[FargateApi]:
 
 @pytest.fixture(scope="module")
 def private() -> Built[FargateApi]:
-    return fargate(nat=True, cpu=512, memory_mib=1024, desired_count=2, database_port=3307, log_retention_days=731)
+    return fargate(nat=True, cpu=512, memory_mib=1024, desired_count=2, database_port=3307)
 
 
 def group_id(stack: Stack, name: str) -> str:
@@ -253,18 +255,25 @@ def test_execution_role_reads_exactly_the_runtimes_secrets_and_pulls_exactly_the
     assert statements["PullImage"]["resources"] == [REPOSITORY]
 
 
-def test_cluster_has_container_insights_and_keeps_exec_sessions_for_the_log_retention(
-    public: Built[FargateApi], private: Built[FargateApi]
+def test_cluster_has_container_insights_and_logs_exec_sessions_to_the_given_log_group(
+    public: Built[FargateApi],
 ) -> None:
-    for built, retention in ((public, 30), (private, 731)):
-        assert has_resource(
-            built,
-            "aws_ecs_cluster",
-            {"name": NAME, "setting": [{"name": "containerInsights", "value": "enabled"}]},
-        )
-        assert has_resource(
-            built, "aws_cloudwatch_log_group", {"name": f"/ecs/{NAME}/exec-sessions", "retention_in_days": retention}
-        )
+    exec_group_id, _ = named(public.stack, "aws_cloudwatch_log_group", f"/ecs/{NAME}/exec-sessions")
+    logged_to = ref("aws_cloudwatch_log_group", exec_group_id, "name")
+    assert has_resource(
+        public,
+        "aws_ecs_cluster",
+        {
+            "name": NAME,
+            "setting": [{"name": "containerInsights", "value": "enabled"}],
+            "configuration": {
+                "execute_command_configuration": {
+                    "logging": "OVERRIDE",
+                    "log_configuration": {"cloud_watch_log_group_name": logged_to},
+                }
+            },
+        },
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from modules.access.aws_actions import ECR_PULL_ACTIONS, SSM_MESSAGES_ACTIONS
 from modules.access.secrets import SecretKey
 from modules.api.fargate_task import ExecCluster, FargateTask
+from modules.api.kept_logs import LogGroup, LogGroupRef
 from tests.modules.alone import ACCOUNT_ID, Built, build, has_resource
 from tests.tf import Stack, container_definition, named, only, policy_statements, ref, resources, role_statements
 
@@ -27,16 +28,21 @@ def cluster_and_task(
     *,
     name: str,
     container_insights: bool,
-    log_retention_days: int,
+    kept_elsewhere: bool,
     port: int | None,
     secrets: dict[str, SecretKey],
     size: dict[str, Any],
 ) -> Pair:
     """How modules/api/fargate.py and modules/maintenance.py combine the two: the task logs exec sessions
-    to the cluster's exec log group."""
+    to the cluster's exec log group, made in the same stack (the API's) or `kept_elsewhere` (maintenance's)."""
     log_group = CloudwatchLogGroup(stack, "log-group", name=f"/ecs/{name}")
+    exec_log_group: LogGroup = (
+        LogGroupRef.named(f"/ecs/{name}/exec-sessions", region="eu-west-1", account_id=ACCOUNT_ID)
+        if kept_elsewhere
+        else CloudwatchLogGroup(stack, "exec-log-group", name=f"/ecs/{name}/exec-sessions")
+    )
     cluster = ExecCluster(
-        stack, "exec-cluster", name=name, container_insights=container_insights, log_retention_days=log_retention_days
+        stack, "exec-cluster", name=name, container_insights=container_insights, exec_log_group=exec_log_group
     )
     task = FargateTask(
         stack,
@@ -48,7 +54,7 @@ def cluster_and_task(
         environment={"DATASOURCE_PORT": "3306", "DATASOURCE_HOST": "db.internal"},
         secrets=secrets,
         log_group=log_group,
-        exec_log_group=cluster.exec_log_group,
+        exec_log_group=exec_log_group,
         region="eu-west-1",
         account_id=ACCOUNT_ID,
         port=port,
@@ -70,7 +76,7 @@ def web() -> Built[Pair]:
             stack,
             name="api",
             container_insights=True,
-            log_retention_days=731,
+            kept_elsewhere=False,
             port=8080,
             secrets=secrets,
             size={"cpu": 512, "memory_mib": 1024},
@@ -87,7 +93,7 @@ def worker() -> Built[Pair]:
             stack,
             name="worker",
             container_insights=False,
-            log_retention_days=30,
+            kept_elsewhere=True,
             port=None,
             secrets=secrets,
             size={"cpu": 256, "memory_mib": 512},
@@ -99,10 +105,14 @@ def task_definition(stack: Stack) -> tuple[str, dict[str, Any]]:
     return only(resources(stack, "aws_ecs_task_definition"))
 
 
-def test_exec_sessions_are_logged_to_the_clusters_own_log_group(web: Built[Pair], worker: Built[Pair]) -> None:
-    for built, name, retention in ((web, "api", 731), (worker, "worker", 30)):
-        group_id, group = named(built.stack, "aws_cloudwatch_log_group", f"/ecs/{name}/exec-sessions")
-        assert group["retention_in_days"] == retention
+def test_exec_sessions_are_logged_to_the_given_log_group_of_this_stack_or_of_another(
+    web: Built[Pair], worker: Built[Pair]
+) -> None:
+    group_id, _ = named(web.stack, "aws_cloudwatch_log_group", "/ecs/api/exec-sessions")
+    for built, name, log_group_name in (
+        (web, "api", ref("aws_cloudwatch_log_group", group_id, "name")),
+        (worker, "worker", "/ecs/worker/exec-sessions"),  # kept in another stack: by name, no state read
+    ):
         assert has_resource(
             built,
             "aws_ecs_cluster",
@@ -111,13 +121,13 @@ def test_exec_sessions_are_logged_to_the_clusters_own_log_group(web: Built[Pair]
                 "configuration": {
                     "execute_command_configuration": {
                         "logging": "OVERRIDE",
-                        "log_configuration": {
-                            "cloud_watch_log_group_name": ref("aws_cloudwatch_log_group", group_id, "name")
-                        },
+                        "log_configuration": {"cloud_watch_log_group_name": log_group_name},
                     }
                 },
             },
         ), name
+    # The cluster makes no log group of its own: its end never takes the sessions along.
+    assert [g["name"] for g in resources(worker.stack, "aws_cloudwatch_log_group").values()] == ["/ecs/worker"]
 
 
 def test_container_insights_follow_the_flag(web: Built[Pair], worker: Built[Pair]) -> None:
@@ -231,7 +241,7 @@ def test_execution_role_pulls_exactly_the_repository_writes_its_log_group_and_re
     assert read_by_worker["resources"] == [DATABASE_SECRET]
 
 
-def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(web: Built[Pair]) -> None:
+def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(web: Built[Pair], worker: Built[Pair]) -> None:
     stack = web.stack
     statements = {s["sid"]: s for s in role_statements(stack, "api-task")}
     assert set(statements) == {"EcsExecChannel", "FindExecLogGroup", "WriteExecSessionLogs"}
@@ -242,6 +252,10 @@ def test_task_role_has_exactly_the_exec_channel_and_its_session_logs(web: Built[
     assert statements["FindExecLogGroup"]["resources"] == ["*"]
     exec_group_id, _ = named(stack, "aws_cloudwatch_log_group", "/ecs/api/exec-sessions")
     arn = ref("aws_cloudwatch_log_group", exec_group_id, "arn")
+    # Kept in another stack, the log group is known by its ARN, composed from its name.
+    (kept,) = [s for s in role_statements(worker.stack, "worker-task") if s["sid"] == "WriteExecSessionLogs"]
+    kept_arn = f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:/ecs/worker/exec-sessions"
+    assert kept["resources"] == [kept_arn, f"{kept_arn}:*"]
     assert sorted(statements["WriteExecSessionLogs"]["actions"]) == [
         "logs:CreateLogStream",
         "logs:DescribeLogStreams",
@@ -256,7 +270,7 @@ def test_a_task_without_secrets_reads_none(worker: Built[Pair]) -> None:
             stack,
             name="plain",
             container_insights=False,
-            log_retention_days=30,
+            kept_elsewhere=False,
             port=None,
             secrets={},
             size={"cpu": 256, "memory_mib": 512},
