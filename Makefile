@@ -28,7 +28,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test test-fast rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy output clean
+.PHONY: help install synth test test-fast rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy deployed output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -108,22 +108,44 @@ plan: require-stack synth ## Review a stack's changes against AWS: make plan STA
 	$(CDKTF) diff --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); exit $$status
 
 require-stack-or-env:
-	@[ -n "$(STACK)$(ENV)" ] || { echo "STACK or ENV is required, e.g. make deploy STACK=api-staging or make deploy ENV=staging"; exit 2; }
+	@[ -n "$(STACK)$(ENV)" ] || { echo "STACK or ENV is required, e.g. make $(MAKECMDGOALS) STACK=api-staging or make $(MAKECMDGOALS) ENV=staging"; exit 2; }
 
-deploy: require-stack-or-env synth ## Deploy (asks before applying): make deploy STACK=api-staging, or ENV=staging for all of one environment
+# Deploy what was reviewed, and write down what was deployed (tools/deployed): `guard` refuses an uncommitted change or
+# a commit not on main unless REASON says why; after each stack Terraform applied or destroyed, its record (commit,
+# reason, who, when) goes beside its state. cdktf exits 0 also when the plan was dismissed: tools/terraform-applied
+# marks what Terraform really did.
+export REASON
+APPLIED := .tools/applied
+RECORDING = LITTIL_APPLIED_DIR=$(CURDIR)/$(APPLIED) TERRAFORM_BINARY_NAME=$(CURDIR)/tools/terraform-applied
+RECORD = $(VENV)/bin/python -m tools.deployed record cdktf.out --applied $(APPLIED)
+GUARD = $(VENV)/bin/python -m tools.deployed guard --action $@
+
+deploy: require-stack-or-env synth ## Deploy what main holds (asks before applying): make deploy STACK=api-staging, or ENV=staging for all of one environment [REASON="why not main"]
 	@if [ -n "$(ENV)" ]; then \
 	  stacks=$$($(VENV)/bin/python -m tools.stacks cdktf.out "$(ENV)") || exit 2; \
 	else stacks="$(STACK)"; fi; \
+	$(GUARD) || exit 2; \
 	mkdir -p "$(TF_PLUGIN_CACHE_DIR)"; \
 	for stack in $$stacks; do \
 	  echo "== $$stack"; \
-	  $(CDKTF) deploy --skip-synth --ignore-missing-stack-dependencies "$$stack" || { $(COLLECT_LOCK); exit 1; }; \
+	  rm -rf $(APPLIED) && mkdir -p $(APPLIED); \
+	  $(RECORDING) $(CDKTF) deploy --skip-synth --ignore-missing-stack-dependencies "$$stack" || { $(COLLECT_LOCK); exit 1; }; \
+	  $(RECORD) --action deploy "$$stack" || { $(COLLECT_LOCK); exit 1; }; \
 	done; \
 	$(COLLECT_LOCK)
 
-destroy: require-stack synth ## Destroy a stack (asks first; refuses while another stack reads it): make destroy STACK=maintenance-staging
-	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"
-	$(CDKTF) destroy --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); exit $$status
+destroy: require-stack synth ## Destroy stacks, with every stack that reads them (asks first): make destroy STACK=maintenance-staging [REASON=...]
+	@$(VENV)/bin/python -m tools.stacks readers cdktf.out $(STACK)
+	@$(GUARD)
+	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)" && rm -rf $(APPLIED) && mkdir -p $(APPLIED)
+	$(RECORDING) $(CDKTF) destroy --skip-synth $(STACK); status=$$?; $(COLLECT_LOCK); \
+	  [ $$status -eq 0 ] || exit $$status; $(RECORD) --action destroy $(STACK)
+
+deployed: require-stack-or-env synth ## Per stack: the revision deployed, and whether main has changes not deployed yet: make deployed ENV=staging
+	@if [ -n "$(ENV)" ]; then \
+	  stacks=$$($(VENV)/bin/python -m tools.stacks cdktf.out "$(ENV)") || exit 2; \
+	else stacks="$(STACK)"; fi; \
+	$(VENV)/bin/python -m tools.deployed list cdktf.out $$stacks
 
 output: require-stack synth ## Print a deployed stack's outputs: make output STACK=api-staging
 	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"

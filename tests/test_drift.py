@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tools.deployed.record import Record, fingerprint
 from tools.drift.issues import (
     Close,
     Comment,
@@ -70,6 +71,9 @@ CHANGES = (
 )
 
 
+NO_RECORD = "No deployment record (deployed before make deploy kept them, or not with it): drift, or not deployed."
+
+
 def drifting(stack: str, *lines: str) -> Result:
     return Result(stack, Status.DRIFT, lines or CHANGES)
 
@@ -84,13 +88,55 @@ def issue_for(number: int, action: Open) -> Issue:
 
 def test_a_drifting_plan_keeps_the_resource_lines_and_the_count_but_no_values() -> None:
     result = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", SHOW)
-    assert result == Result("api-staging", Status.DRIFT, CHANGES)
+    assert result == Result("api-staging", Status.DRIFT, (NO_RECORD, *CHANGES))
     assert not any("0.0.0.0/0" in line for line in result.lines)
+
+
+def deployment(stack: dict[str, Any], *, action: str = "deploy") -> Record:
+    return Record(
+        stack="api-staging",
+        action=action,
+        commit="1a2b3c4d5e6f" + "0" * 28,
+        on_main=True,
+        uncommitted=(),
+        reason="",
+        fingerprint=fingerprint(stack),
+        at="2026-12-01T10:00:00Z",
+        by="arn:aws:sts::111111111111:assumed-role/admin/alice",
+    )
+
+
+MAIN = {"resource": {"aws_security_group": {"api_sg": {"description": "the API"}}}}
+BEFORE_THE_MERGE = {"resource": {"aws_security_group": {"api_sg": {"description": "the API's tasks"}}}}
+
+
+@pytest.mark.parametrize(
+    ("deployed", "status", "says"),
+    [
+        (deployment(MAIN), Status.DRIFT, "main is what was deployed 1a2b3c4d5e6f at 2026-12-01T10:00:00Z by arn:"),
+        (
+            deployment(BEFORE_THE_MERGE),
+            Status.UNDEPLOYED,
+            "main changed this stack since it was deployed 1a2b3c4d5e6f at 2026-12-01T10:00:00Z by arn:aws:sts::"
+            "111111111111:assumed-role/admin/alice: make review BASE=1a2b3c4d5e6f shows how",
+        ),
+        (deployment(BEFORE_THE_MERGE, action="destroy"), Status.DRIFT, "Last destroyed 1a2b3c4d5e6f at"),
+        (None, Status.DRIFT, NO_RECORD),
+    ],
+    ids=["main-deployed", "merged-not-deployed", "destroyed", "no-record"],
+)
+def test_changes_are_drift_unless_main_changed_the_stack_since_its_recorded_deploy(
+    deployed: Record | None, status: Status, says: str
+) -> None:
+    result = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", SHOW, deployed=deployed, synthesized=MAIN)
+    assert result.status is status
+    assert result.lines[0].startswith(says), result.lines[0]
+    assert result.lines[1:] == CHANGES
 
 
 def test_a_long_drift_is_trimmed_and_says_how_much_was_left_out() -> None:
     show = "".join(f"  # aws_ssm_parameter.p{n} will be updated in-place\n" for n in range(100))
-    lines = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", show).lines
+    lines = record("api-staging", "LITTIL_PLAN_ROLE_STAGING", True, "2", show).lines[1:]
     assert lines[: MAX_LINES - 1] == tuple(f"  # aws_ssm_parameter.p{n} will be updated in-place" for n in range(59))
     assert lines[MAX_LINES - 1 :] == ("... and 41 more lines",)
 
@@ -293,3 +339,39 @@ def test_a_plan_that_runs_again_closes_the_not_deployable_issue(status: Status) 
     result = Result("backup-vaults-shared", status, ("  # aws_backup_vault.x will be created",))
     closes = [a for a in decide([result], [said], LINKS)["backup-vaults-shared"] if isinstance(a, Close)]
     assert [(a.number, a.comment.split(" (")[0]) for a in closes] == [(7, "`backup-vaults-shared` is planned again")]
+
+
+def test_a_change_merged_but_not_deployed_opens_its_own_issue_and_leaves_a_drift_issue_as_it_is() -> None:
+    result = record(
+        "api-staging",
+        "LITTIL_PLAN_ROLE_STAGING",
+        True,
+        "2",
+        SHOW,
+        deployed=deployment(BEFORE_THE_MERGE),
+        synthesized=MAIN,
+    )
+    drift = Issue(7, "Drift: api-staging", "```\nold\n```")
+    (opened,) = decide([result], [drift], LINKS)["api-staging"]
+    assert isinstance(opened, Open)
+    assert opened.title == "Not deployed: api-staging"
+    assert "merged, not deployed yet" in opened.body
+    assert "make review BASE=1a2b3c4d5e6f" in opened.body
+    assert "`make deploy STACK=api-staging`" in opened.body
+    assert "| `api-staging` | **merged, not deployed** | opens “Not deployed: api-staging” |" in summary(
+        [result], {"api-staging": [opened]}, [drift]
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "comment"),
+    [
+        (Status.DRIFT, f"`main` is deployed to `api-staging` now ({LINKS.run})."),
+        (Status.CLEAN, f"The plan of `api-staging` shows no changes ({LINKS.run}): AWS and the code agree again."),
+    ],
+)
+def test_once_main_is_deployed_the_not_deployed_issue_closes(status: Status, comment: str) -> None:
+    said = Issue(9, "Not deployed: api-staging", "")
+    result = Result("api-staging", status, CHANGES if status is Status.DRIFT else ())
+    closes = [a for a in decide([result], [said], LINKS)["api-staging"] if isinstance(a, Close)]
+    assert closes == [Close(9, comment)]

@@ -15,7 +15,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.conftest import REPO
-from tests.test_drift import CHANGES, SHOW, drifting
+from tests.test_drift import CHANGES, NO_RECORD, SHOW, deployment, drifting
 from tools.drift.results import Result, Status, record
 
 # Neither the commands nor the workflow depend on the environments: the added-environment run leaves this file out.
@@ -120,21 +120,35 @@ def test_the_reporter_reads_every_plans_result_even_after_a_failed_plan() -> Non
     assert jobs["report"]["if"] == "${{ !cancelled() && needs.stacks.result == 'success' }}"
 
 
+# main's synthesis of the stack, as the plan job downloads it, and a record of a deploy from before a merge.
+STACK = {
+    "terraform": {"backend": {"s3": {"bucket": "state-b", "key": "littil/staging/api.tfstate", "region": "eu-west-1"}}}
+}
+BEHIND = deployment({**STACK, "output": {"gone": {"value": "x"}}})
+
+
 @pytest.mark.parametrize(
-    ("plan_exit", "configured", "expected"),
+    ("plan_exit", "configured", "deployed", "expected"),
     [
-        (0, "true", Result("api-staging", Status.CLEAN)),
-        (2, "true", Result("api-staging", Status.DRIFT, CHANGES)),
-        (1, "true", Result("api-staging", Status.FAILED, ("Initializing the backend...", "Error: AccessDenied"))),
-        (None, "false", record("api-staging", "LITTIL_PLAN_ROLE_STAGING", False, "", "")),
+        (0, "true", None, Result("api-staging", Status.CLEAN)),
+        (2, "true", None, Result("api-staging", Status.DRIFT, (NO_RECORD, *CHANGES))),
+        (2, "true", BEHIND, record("api-staging", "", True, "2", SHOW, deployed=BEHIND, synthesized=STACK)),
+        (1, "true", None, Result("api-staging", Status.FAILED, ("Initializing the backend...", "Error: AccessDenied"))),
+        (None, "false", None, record("api-staging", "LITTIL_PLAN_ROLE_STAGING", False, "", "")),
     ],
+    ids=["clean", "drift-no-record", "merged-not-deployed", "failed", "not-configured"],
 )
 def test_the_plan_and_record_steps_turn_terraforms_exit_code_into_the_result(
-    tmp_path: Path, plan_exit: int | None, configured: str, expected: Result
+    tmp_path: Path, plan_exit: int | None, configured: str, deployed: Any, expected: Result
 ) -> None:
-    """The workflow's own scripts, with a stub Terraform: plan read-only without the lock, then `show` on drift."""
+    """The workflow's own scripts, with a stub Terraform and AWS CLI: plan read-only without the lock, then `show` and
+    the deployment record on changes."""
     check = workflow()["jobs"]["check"]
     (tmp_path / "show.txt").write_text(SHOW)
+    (tmp_path / "cdktf.out" / "stacks" / "api-staging").mkdir(parents=True)
+    (tmp_path / "cdktf.out" / "stacks" / "api-staging" / "cdk.tf.json").write_text(json.dumps(STACK))
+    if deployed is not None:
+        (tmp_path / "in-the-bucket.json").write_text(deployed.to_json())
     stub(
         tmp_path / "bin",
         "terraform",
@@ -143,10 +157,16 @@ def test_the_plan_and_record_steps_turn_terraforms_exit_code_into_the_result(
         '  plan) [ "$PLAN_EXIT" = 1 ] && echo "Error: AccessDenied"; exit "$PLAN_EXIT" ;;\n'
         '  show) cat "$RUNNER_TEMP/show.txt" ;;\nesac\n',
     )
+    # `aws s3 cp --only-show-errors <record> <file>`: the bucket holds the record, or nothing (exit 1, as the CLI).
+    stub(
+        tmp_path / "bin",
+        "aws",
+        '#!/bin/bash\necho "$*" >> "$RUNNER_TEMP/aws-calls"\ncp "$RUNNER_TEMP/in-the-bucket.json" "$5" 2>/dev/null\n',
+    )
     output = tmp_path / "github-output"
     output.write_text("")
     env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output), "STACK": "api-staging"}
-    env |= {"ROLE_VARIABLE": "LITTIL_PLAN_ROLE_STAGING", "PLAN_EXIT": str(plan_exit)}
+    env |= {"ROLE_VARIABLE": "LITTIL_PLAN_ROLE_STAGING", "PLAN_EXIT": str(plan_exit), "PYTHONPATH": str(REPO)}
     env["PATH"] = f"{tmp_path / 'bin'}:{Path(sys.executable).parent}:{env['PATH']}"
     exit_code = ""
     if plan_exit is not None:
@@ -160,7 +180,15 @@ def test_the_plan_and_record_steps_turn_terraforms_exit_code_into_the_result(
         calls = (tmp_path / "terraform-calls").read_text().splitlines()
         assert calls[1] == "plan -lock=false -input=false -no-color -detailed-exitcode -out=drift.tfplan"
         assert calls[2:] == (["show -no-color drift.tfplan"] if plan_exit == 2 else [])
+    reading = step(check, "Read the stack's deployment record")
+    if exit_code == "2":
+        assert reading["if"] == "steps.plan.outputs.exit-code == '2'"
+        subprocess.run(["bash", "-e", "-c", reading["run"]], env=env, cwd=tmp_path, check=True)
+        aws_calls = (tmp_path / "aws-calls").read_text().splitlines()
+        assert aws_calls == [
+            f"s3 cp --only-show-errors s3://state-b/littil/staging/api.deployed.json {tmp_path}/deployed.json"
+        ]
     env |= {"CONFIGURED": configured, "EXIT_CODE": exit_code}
-    subprocess.run(["bash", "-e", "-c", step(check, "Record the result")["run"]], env=env, cwd=REPO, check=True)
+    subprocess.run(["bash", "-e", "-c", step(check, "Record the result")["run"]], env=env, cwd=tmp_path, check=True)
     written = json.loads((tmp_path / "drift-result" / "api-staging.json").read_text())
     assert Result(written["stack"], Status(written["status"]), tuple(written["lines"])) == expected

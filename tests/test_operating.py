@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,32 +32,41 @@ exit 1
 """
 
 
+def git(root: Path, *arguments: str) -> None:
+    subprocess.run(["git", *arguments], cwd=root, check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
 def project(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's make/CLI files around this session's synthesis, installed tools linked in."""
-    root = tmp_path_factory.mktemp("operator")
-    for name in ("Makefile", "cdktf.json", "package.json", ".npmrc"):
+    """The project's make/CLI files around this session's synthesis, installed tools linked in: main, committed."""
+    root = tmp_path_factory.mktemp("operator") / "project"
+    root.mkdir()
+    for name in ("Makefile", "cdktf.json", "package.json", ".npmrc", ".gitignore"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "tools", root / "tools", ignore=shutil.ignore_patterns(".venv", "__pycache__"))
     for name in (".venv", "node_modules", ".tools"):
         (root / name).symlink_to(REPO / name)
     shutil.copytree(synthesized, root / "cdktf.out")
-    bin_dir = root / "stub-bin"
+    bin_dir = root.parent / "stub-bin"
     bin_dir.mkdir()
     (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
     (bin_dir / "terraform").chmod(0o755)
+    git(root, "init", "--quiet", "--initial-branch", "main")
+    (root / ".git" / "info" / "exclude").write_text(".venv\nnode_modules\n.tools\n")  # links, not directories
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "--quiet", "-m", "main")
     return root
 
 
 def run(project: Path, command: list[str], **stub: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """`command` in `project` with stub Terraform; returns the result and Terraform's calls (no version checks)."""
-    calls = project / "terraform-calls"
+    calls = project.parent / "terraform-calls"
     calls.unlink(missing_ok=True)
     env = {
         **os.environ,
-        "PATH": f"{project / 'stub-bin'}:{os.environ['PATH']}",
+        "PATH": f"{project.parent / 'stub-bin'}:{os.environ['PATH']}",
         "STUB_CALLS": str(calls),
-        "HOME": str(project / "home"),
+        "HOME": str(project.parent / "home"),
         "CI": "1",
         "PWD": str(project),  # .npmrc names the preload by ${PWD}
         **stub,
@@ -149,8 +159,8 @@ def test_terraform_gets_a_plugin_cache_outside_the_synthesized_folders_and_its_l
     result, calls = make(project, "output", "STACK=database-staging", STUB_LOCK='provider "registry.terraform.io/x" {}')
     assert calls[:1] == ["database-staging init"], result.stdout + result.stderr
     # One cache per machine, outside cdktf.out/ (which every synth recreates), and it exists.
-    cache = Path((project / "terraform-calls.cache-dir").read_text().strip())
-    assert cache == project / "home" / ".terraform.d" / "plugin-cache"
+    cache = Path((project.parent / "terraform-calls.cache-dir").read_text().strip())
+    assert cache == project.parent / "home" / ".terraform.d" / "plugin-cache"
     assert cache.is_dir()
     # The lock file the first init wrote is the repository's now, to be committed.
     assert lock.read_text() == 'provider "registry.terraform.io/x" {}\n'
@@ -162,9 +172,57 @@ def test_terraform_gets_a_plugin_cache_outside_the_synthesized_folders_and_its_l
         check=True,
     )
     make(project, "output", "STACK=network-staging")
-    assert (project / "terraform-calls.lock-seen").read_text() == lock.read_text()
+    assert (project.parent / "terraform-calls.lock-seen").read_text() == lock.read_text()
     stacks = sorted((project / "cdktf.out" / "stacks").iterdir())
     assert {stack.name: (stack / ".terraform.lock.hcl").read_text() for stack in stacks} == dict.fromkeys(
         (stack.name for stack in stacks), lock.read_text()
     )
     assert "api-staging" in {stack.name for stack in stacks}
+    # The project as committed again (no lock file anywhere): the deploy guard's tests need a clean tree.
+    for path in (lock, *(stack / ".terraform.lock.hcl" for stack in stacks)):
+        path.unlink()
+
+
+@pytest.fixture
+def unreviewed(project: Path) -> Iterator[Path]:
+    """The project with an env file nobody committed; afterwards as it was."""
+    extra = project / "envs" / "acceptance.hcl"
+    extra.parent.mkdir(exist_ok=True)
+    extra.write_text('account_id = "333333333333"\n')
+    yield extra
+    shutil.rmtree(extra.parent)
+
+
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
+@pytest.mark.parametrize("goal", ["deploy", "destroy"])
+def test_deploy_and_destroy_refuse_an_uncommitted_change_before_terraform_starts(
+    project: Path, unreviewed: Path, goal: str
+) -> None:
+    result, calls = make(project, goal, "STACK=maintenance-staging")
+    assert result.returncode == 2
+    assert (
+        f"make {goal}: refused before Terraform starts: the working tree has changes nobody reviewed" in result.stderr
+    )
+    assert "envs/acceptance.hcl" in result.stderr
+    assert calls == []
+
+
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
+def test_a_reason_lets_a_deploy_of_an_uncommitted_change_go_on_to_terraform(project: Path, unreviewed: Path) -> None:
+    result, calls = make(project, "deploy", "STACK=maintenance-staging", "REASON=incident 12: the API is down")
+    assert "going ahead although the working tree has changes nobody reviewed (envs/acceptance.hcl)" in result.stdout
+    assert "reason: incident 12: the API is down" in result.stdout
+    assert calls[:1] == ["maintenance-staging init"], result.stdout + result.stderr
+
+
+@pytest.mark.same_for_any_environments  # the same commands on the same named stacks
+def test_destroying_a_stack_others_read_prints_the_command_that_destroys_them_together(project: Path) -> None:
+    result, calls = make(project, "destroy", "STACK=database-staging")
+    assert result.returncode == 2
+    assert 'make destroy STACK="api-staging database-staging"' in result.stderr
+    assert "--ignore-missing-stack-dependencies" not in result.stdout + result.stderr
+    assert calls == []
+    # Together, they get past the check (and the CLI's own) to Terraform.
+    result, calls = make(project, "destroy", "STACK=api-staging database-staging")
+    assert "read(s)" not in result.stderr
+    assert calls[:1] in (["api-staging init"], ["database-staging init"]), result.stdout + result.stderr

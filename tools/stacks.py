@@ -8,7 +8,12 @@ those another stack waits for go first, so leaves such as `maintenance-<env>` (w
 needs nothing while it is disabled) come last: certificate, network, database, api,
 maintenance.
 
+`python -m tools.stacks readers <cdktf.out> <stack> ...` is `make destroy`'s check: every stack that
+reads one of the given stacks (directly or through another) must be destroyed with it; if one is
+missing, it prints the command that destroys them together and exits 2.
+
 Usage: python -m tools.stacks <cdktf.out> <env>   (prints one stack name per line)
+       python -m tools.stacks readers <cdktf.out> <stack> ...
 """
 
 from __future__ import annotations
@@ -53,7 +58,41 @@ def deploy_order(outdir: Path, env: str) -> list[str]:
     return order
 
 
+def readers(outdir: Path, targets: list[str]) -> list[str]:
+    """Every stack that reads one of `targets`, directly or through others, and is not one of them."""
+    manifest = json.loads((outdir / "manifest.json").read_text())["stacks"]
+    found: set[str] = set()
+    reached = set(targets)
+    while True:
+        more = {name for name, entry in manifest.items() if set(entry["dependencies"]) & reached} - reached
+        if not more:
+            return sorted(found)
+        found |= more
+        reached |= more
+
+
+def check_destroy(outdir: Path, targets: list[str]) -> int:
+    known = {path.parent.name for path in outdir.glob("stacks/*/cdk.tf.json")}
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        print(f"make destroy: no stack {', '.join(unknown)} (see: npx cdktf list)", file=sys.stderr)
+        return 2
+    missing = readers(outdir, targets)
+    if missing:
+        together = " ".join([*missing, *targets])
+        print(
+            f"make destroy: {', '.join(missing)} read(s) {' '.join(targets)}: a stack is destroyed only together with"
+            f" the stacks that read it. Destroy them together (the CLI asks first, readers first):\n"
+            f'  make destroy STACK="{together}"',
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["readers"] and len(argv) >= 3:
+        return check_destroy(Path(argv[1]), argv[2:])
     if len(argv) != 2:
         print("usage: python -m tools.stacks <cdktf.out> <env>", file=sys.stderr)
         return 2

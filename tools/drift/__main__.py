@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tools.deployed.record import Record
 from tools.drift.issues import LABEL, RUNBOOK, Issue, Links, Open, decide, gh_command, summary
 from tools.drift.results import read_results, record, stacks_to_check, to_json, waiting
 from tools.synthesized import read_stacks
@@ -56,6 +57,8 @@ def main(argv: list[str]) -> int:
     one.add_argument("--configured", required=True, choices=["true", "false"])
     one.add_argument("--exit-code", required=True, help='terraform plan -detailed-exitcode\'s, or "" if it never ran')
     one.add_argument("--plan-output", type=Path, required=True, help="terraform show's output on drift, else plan's")
+    one.add_argument("--deployed", type=Path, help="the stack's deployment record (tools/deployed), if one was read")
+    one.add_argument("--synthesized", type=Path, help="main's synthesis of the stack (its cdk.tf.json)")
     commands.add_parser("report", help="open, update or close the issues").add_argument("results", type=Path)
     arguments = parser.parse_args(argv)
     if arguments.command == "stacks":
@@ -66,8 +69,18 @@ def main(argv: list[str]) -> int:
         print(json.dumps(stacks_to_check(stacks)))
     elif arguments.command == "record":
         output = arguments.plan_output.read_text() if arguments.plan_output.exists() else ""
+        deployed, synthesized = (
+            path.read_text() if path is not None and path.is_file() and path.stat().st_size else None
+            for path in (arguments.deployed, arguments.synthesized)
+        )
         result = record(
-            arguments.stack, arguments.role_variable, arguments.configured == "true", arguments.exit_code, output
+            arguments.stack,
+            arguments.role_variable,
+            arguments.configured == "true",
+            arguments.exit_code,
+            output,
+            deployed=Record.from_json(deployed) if deployed else None,
+            synthesized=json.loads(synthesized) if synthesized else None,
         )
         print(to_json(result))
     else:

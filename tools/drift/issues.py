@@ -64,6 +64,13 @@ def waiting_title(stack: str) -> str:
     return f"Not deployable yet: {stack}"
 
 
+def undeployed_title(stack: str) -> str:
+    return f"Not deployed: {stack}"
+
+
+TITLES = (drift_title, failure_title, waiting_title, undeployed_title)
+
+
 def body(result: Result, links: Links) -> str:
     """The description of a stack's drift issue, its failure issue, or its not-deployable-yet issue."""
     stack, runbook = result.stack, f"[answer drift]({links.runbook})"
@@ -77,6 +84,17 @@ def body(result: Result, links: Links) -> str:
             f"follow {runbook}: find out who or what changed AWS, decide whether AWS or the code is right, and bring "
             f"the two together. This issue closes by itself after the first nightly plan of `{stack}` that shows no "
             "changes."
+        )
+    elif result.status is Status.UNDEPLOYED:
+        intro = (
+            f"The nightly drift check found that `{stack}` in AWS differs from the code on `main`, and `main` changed"
+            " the stack since its last deploy: merged, not deployed yet."
+        )
+        shown = f"**Its last deploy, and what would change** (trimmed; `make plan STACK={stack}` shows all):"
+        todo = (
+            f"deploy `main` (`make deploy STACK={stack}`, the README), or revert the change on `main`. Drift, if any,"
+            f" shows the night after. This issue closes by itself after the first nightly plan of `{stack}` that"
+            " finds `main` deployed."
         )
     elif result.status is Status.WAITING:
         intro = (
@@ -122,7 +140,7 @@ def close(issue: Issue | None, comment: str) -> list[Action]:
 def actions_for(result: Result, by_title: dict[str, Issue], links: Links) -> list[Action]:
     """What one stack's result does to its three issues."""
     stack = result.stack
-    drift, failure, waiting = (by_title.get(title(stack)) for title in (drift_title, failure_title, waiting_title))
+    drift, failure, waiting, undeployed = (by_title.get(title(stack)) for title in TITLES)
     if result.status is Status.SKIPPED:
         return []  # nothing is known
     if result.status is Status.WAITING:
@@ -138,11 +156,15 @@ def actions_for(result: Result, by_title: dict[str, Issue], links: Links) -> lis
     if result.status is Status.FAILED:
         return [*keep_open(failure, failure_title(stack), body(result, links), None), *planned]
     runs_again = close(failure, f"The plan of `{stack}` runs again ({links.run}).")
+    changed = f"What would change is different now ({links.run}); the description shows the new plan."
+    if result.status is Status.UNDEPLOYED:  # a drift issue stays as it is: drift is told apart once main is deployed
+        kept = keep_open(undeployed, undeployed_title(stack), body(result, links), changed)
+        return [*kept, *runs_again, *planned]
     if result.status is Status.DRIFT:
-        changed = f"What would change is different now ({links.run}); the description shows the new plan."
-        return [*keep_open(drift, drift_title(stack), body(result, links), changed), *runs_again, *planned]
+        deployed = close(undeployed, f"`main` is deployed to `{stack}` now ({links.run}).")
+        return [*keep_open(drift, drift_title(stack), body(result, links), changed), *runs_again, *planned, *deployed]
     clean = f"The plan of `{stack}` shows no changes ({links.run}): AWS and the code agree again."
-    return [*close(drift, clean), *runs_again, *planned]
+    return [*close(drift, clean), *runs_again, *planned, *close(undeployed, clean)]
 
 
 def decide(results: list[Result], issues: list[Issue], links: Links) -> dict[str, list[Action]]:
@@ -182,6 +204,7 @@ def summary(results: list[Result], decided: dict[str, list[Action]], issues: lis
     plans = {
         Status.CLEAN: "no changes",
         Status.DRIFT: "**drift**",
+        Status.UNDEPLOYED: "**merged, not deployed**",
         Status.FAILED: "**plan failed**",
         Status.WAITING: "not deployable yet",
     }
@@ -189,7 +212,7 @@ def summary(results: list[Result], decided: dict[str, list[Action]], issues: lis
         plan = plans.get(result.status) or f"skipped: {'; '.join(result.lines)}"
         done = ", ".join(describe(action) for action in decided[result.stack]) or "-"
         lines.append(f"| `{result.stack}` | {plan} | {done} |")
-    checked = {title(r.stack) for r in results for title in (drift_title, failure_title, waiting_title)}
+    checked = {title(r.stack) for r in results for title in TITLES}
     unchecked = [f"- #{i.number} {i.title}" for i in sorted(issues, key=lambda i: i.number) if i.title not in checked]
     if unchecked:
         lines += ["", "Open `drift` issues without a result in this run (left as they are):", *unchecked]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.naming import PLACEHOLDERS_LOCAL, PLACEHOLDERS_OUTPUT
+from tools.deployed.record import Record, Standing, done, standing
 
 MAX_LINES = 60
 # What `terraform show -no-color <plan>` says per resource (`  # aws_x.y will be updated in-place`), the section
@@ -19,7 +20,8 @@ SUMMARY_LINE = re.compile(r"(  # |Plan: |Changes to Outputs:|Terraform will perf
 
 class Status(StrEnum):
     CLEAN = "clean"  # terraform plan -detailed-exitcode: 0
-    DRIFT = "drift"  # 2
+    DRIFT = "drift"  # 2, and main's synthesis of the stack is what was deployed last
+    UNDEPLOYED = "undeployed"  # 2, and main's synthesis differs from what was deployed: merged, not deployed yet
     FAILED = "failed"  # 1, or the job failed before the plan
     SKIPPED = "skipped"  # the account's plan role variable is not set
     WAITING = "waiting"  # not planned: a placeholder account id keeps the stack from being deployed yet
@@ -57,8 +59,18 @@ def waiting(stacks: dict[str, dict[str, Any]]) -> list[Result]:
     ]
 
 
-def record(stack: str, role_variable: str, configured: bool, exit_code: str, output: str) -> Result:
-    """One plan's result from what the plan job saw: its exit code ("" if it never ran) and its output."""
+def record(
+    stack: str,
+    role_variable: str,
+    configured: bool,
+    exit_code: str,
+    output: str,
+    *,
+    deployed: Record | None = None,
+    synthesized: dict[str, Any] | None = None,
+) -> Result:
+    """One plan's result from what the plan job saw: its exit code ("" if it never ran), its output, and on changes
+    the stack's deployment record (tools/deployed) with main's synthesis of the stack."""
     if not configured:
         return Result(stack, Status.SKIPPED, (f"the repository variable `{role_variable}` is not set",))
     if exit_code == "0":
@@ -67,9 +79,25 @@ def record(stack: str, role_variable: str, configured: bool, exit_code: str, out
         changes = [line.rstrip() for line in output.splitlines() if SUMMARY_LINE.match(line)]
         if len(changes) > MAX_LINES:
             changes = [*changes[: MAX_LINES - 1], f"... and {len(changes) - MAX_LINES + 1} more lines"]
-        return Result(stack, Status.DRIFT, tuple(changes))
+        found = standing(deployed, synthesized or {})
+        status = Status.UNDEPLOYED if found is Standing.BEHIND else Status.DRIFT
+        return Result(stack, status, (deployment_line(found, deployed), *changes))
     tail = [line.rstrip() for line in output.splitlines() if line.strip()][-30:]
     return Result(stack, Status.FAILED, tuple(tail) or ("The job failed before the plan ran: see the run's log.",))
+
+
+def deployment_line(found: Standing, deployed: Record | None) -> str:
+    """Whether the plan's changes can be drift: what main holds against what was deployed last."""
+    if deployed is None or found is Standing.UNKNOWN:
+        return "No deployment record (deployed before make deploy kept them, or not with it): drift, or not deployed."
+    if found is Standing.BEHIND:
+        return (
+            f"main changed this stack since it was {done(deployed)}: make review BASE={deployed.commit[:12]} shows"
+            " how; drift in it is told apart once main is deployed."
+        )
+    if found is Standing.DESTROYED:
+        return f"Last {done(deployed)}."
+    return f"main is what was {done(deployed)}: the changes below are drift."
 
 
 def to_json(result: Result) -> str:
