@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=repo, check=False)
         before, after = read_stacks(before_out), read_stacks(after_out)
     reports = compare(before, after)
-    print(f"Changes from {base} to the working tree, per stack:\n")
+    print(f"make review: what the working tree changes against {base}\n")
     print(render(reports, before, after))
     if arguments.markdown:
         with arguments.markdown.open("a") as summary:

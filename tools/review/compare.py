@@ -112,6 +112,8 @@ class StackReport:
     replaced: dict[str, list[str]] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # removed address -> added address with the same body
     warnings: list[str] = field(default_factory=list)  # what hurts although Terraform would not destroy anything
+    values: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)  # changed: path -> (old, new)
+    new: bool = False  # the stack is not in the old synthesis
 
     @property
     def destructive(self) -> list[str]:
@@ -164,19 +166,19 @@ def readers(stack: dict[str, Any], data_address: str) -> list[str]:
     return [address for address, body in resources(stack).items() if needle in json.dumps(body)]
 
 
-def changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
+def changed_values(before: Any, after: Any, path: str = "") -> dict[str, tuple[Any, Any]]:
+    """Each innermost difference: its path (`a.b[0].c`) -> (old, new); None where a side has nothing."""
     if isinstance(before, dict) and isinstance(after, dict):
-        paths = []
+        found: dict[str, tuple[Any, Any]] = {}
         for key in sorted(set(before) | set(after)):
-            paths += changed_paths(before.get(key), after.get(key), f"{path}.{key}" if path else key)
-        return paths
+            found |= changed_values(before.get(key), after.get(key), f"{path}.{key}" if path else key)
+        return found
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
-        return [
-            p
-            for index, (b, a) in enumerate(zip(before, after, strict=True))
-            for p in changed_paths(b, a, f"{path}[{index}]")
-        ]
-    return [] if before == after else [path or "(whole value)"]
+        found = {}
+        for index, (b, a) in enumerate(zip(before, after, strict=True)):
+            found |= changed_values(b, a, f"{path}[{index}]")
+        return found
+    return {} if before == after else {path or "(whole value)": (before, after)}
 
 
 def forces_replacement(resource_type: str, path: str, after: dict[str, Any]) -> bool:
@@ -188,7 +190,7 @@ def forces_replacement(resource_type: str, path: str, after: dict[str, Any]) -> 
 
 
 def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> StackReport:
-    report = StackReport(name)
+    report = StackReport(name, new=not before)
     old, new = items(before), items(after)
     report.added = sorted(new.keys() - old.keys())
     report.removed = sorted(old.keys() - new.keys())
@@ -196,13 +198,15 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
     for address in sorted(old.keys() & new.keys()):
         body = new[address] if isinstance(new[address], dict) else {}
         ignored = set(body.get("lifecycle", {}).get("ignore_changes", []))
-        all_paths = changed_paths(old[address], new[address])
+        values = changed_values(old[address], new[address])
+        all_paths = list(values)
         paths = [p for p in all_paths if p.split(".")[0].split("[")[0] not in ignored]
         if address.startswith("aws_db_instance."):
             report.warnings += database_warnings(address, old[address], new[address], all_paths)
         if not paths:
             continue
         report.changed[address] = paths
+        report.values[address] = {path: values[path] for path in paths}
         if address.startswith(NOT_RESOURCES):
             report.warnings += setting_warnings(address, paths)
             continue
