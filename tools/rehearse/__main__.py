@@ -22,16 +22,15 @@ import lazy_provider
 from config.loader import ConfigError, load_config
 from config.model import AppConfig
 from config.settings import ApiVariant
-from tools.rehearse import adoption, backups, faults, instance, procedures
+from tools.rehearse import adoption, backups, faults, instance, procedures, records
 from tools.rehearse.emulator import Emulators
 from tools.rehearse.holdings import Fault, table
+from tools.rehearse.provider import choose_provider, describe_provider, pinned_version
 from tools.rehearse.run import (
     Rehearsal,
     RehearsalFailure,
-    choose_provider,
-    describe_provider,
     fill_placeholder_accounts,
-    pinned_version,
+    heartbeat,
     say,
     synthesize,
 )
@@ -41,13 +40,20 @@ REPO = Path(__file__).resolve().parents[2]
 TIMINGS_FILE = REPO / ".tools" / "rehearsal-timing.json"
 
 
+def over_old_data(config: AppConfig, name: str) -> str:
+    """How the first deploy starts: over the old system's data where the environment adopts it."""
+    adopts = any(env.name == name and env.adopt_legacy for env in config.environments)
+    return " over the old system's data" if adopts else ""
+
+
 def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str, tried: list[Fault]) -> AppConfig:
     """Every account starts so: deploy over the old system's data, then its state moves into its bucket."""
-    with rehearsal.step(f"{name}: deploy every stack over the old system's data, then plan each again"):
+    with rehearsal.step(f"{name}: deploy every stack{over_old_data(config, name)}, plan each again, record each"):
         outdir = rehearsal.synth(config, f"{name}-base")
         adopted = adoption.seed_old_system(rehearsal, outdir, name)
-        rehearsal.deploy_environment(outdir, name)
+        order = rehearsal.deploy_environment(outdir, name)
         adoption.check_adopted_data_kept(rehearsal, name, adopted)
+        records.record(rehearsal, outdir, name, order)
     if name == config.shared.name:  # the shared account's job is the shortest: it takes this fault
         with rehearsal.step(f"{name}: fault: state-{name}'s local state lost, imported anew"):
             tried.append(faults.lost_local_state(rehearsal, name))
@@ -71,12 +77,21 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, trie
         with rehearsal.step(f"{name}: restore the database from a snapshot"):
             procedures.restore_database(rehearsal, config, name)
     else:
-        with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):
-            procedures.maintenance_on_use_destroy(rehearsal, config, name)
+        # Maintenance (maintenance-<env>) and the variant switch (certificate, network, api) side by side: neither
+        # reads a stack the other changes. The faults after both: they check that nothing else in the account moved.
+        def maintenance() -> None:
+            with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):
+                procedures.maintenance_on_use_destroy(rehearsal, config, name)
+
+        def switch() -> None:
+            with rehearsal.step(f"{name}: switch the API to the other variant and back"):
+                procedures.switch_variant(rehearsal, config, name)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for track in [pool.submit(maintenance), pool.submit(switch)]:
+                track.result()
         with rehearsal.step(f"{name}: faults: deploys at once, stopped with Ctrl-C, killed with kill -9"):
             tried += faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name)
-        with rehearsal.step(f"{name}: switch the API to the other variant and back"):
-            procedures.switch_variant(rehearsal, config, name)
     if env.backup_copies.region is not None or env.backup_copies.shared_account:
         with rehearsal.step(f"{name}: the backup copies are where the restore from a copy starts"):
             backups.restore_from_copy(rehearsal, config, name)
@@ -127,6 +142,8 @@ def main(argv: list[str]) -> int:
         name: config.workload(name).account_id for name in names
     }
     emulators = Emulators(accounts, logs)
+    quiet = threading.Event()
+    threading.Thread(target=heartbeat, args=(quiet,), daemon=True).start()
     failures: list[str] = []
     tried: list[Fault] = []  # the faults rehearsed, in the order they ended (each job appends its own)
     try:
@@ -157,6 +174,7 @@ def main(argv: list[str]) -> int:
             elif problem is not None:
                 failures.append(f"{name}: {''.join(traceback.format_exception(problem))}")
     finally:
+        quiet.set()
         emulators.stop()
 
     wall = time.monotonic() - started

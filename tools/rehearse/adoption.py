@@ -79,4 +79,7 @@ def check_adopted_data_kept(rehearsal: Rehearsal, name: str, adopted: list[Name]
             (group,) = logs.describe_log_groups(logGroupNamePrefix=old.value)["logGroups"]
             if [event["message"] for event in events] != [OLD_LOG_EVENT] or group.get("retentionInDays", 0) < 731:
                 raise RehearsalFailure(f"{name}: {old} lost old events or keeps them shorter: {group}")
-    say(f"   {name}: adopted with their data: {', '.join(map(str, adopted))}")
+    if adopted:
+        say(f"   {name}: adopted with their data: {', '.join(map(str, adopted))}")
+    else:
+        say(f"   {name}: nothing to adopt (a new environment: its stacks hold no import block)")

@@ -237,6 +237,39 @@ def patch_budget_tags() -> None:
     BudgetsResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
 
 
+def patch_service_settings_on_create() -> None:
+    """CreateService keeps the settings UpdateService keeps (moto: it drops them).
+
+    moto's CreateService ignores `enableExecuteCommand`, `healthCheckGracePeriodSeconds`, `enableECSManagedTags` and
+    `availabilityZoneRebalancing`, so the first plan after creating a service wants to change them.
+    """
+    from moto.core.utils import camelcase_to_underscores
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+    settings = ("enableExecuteCommand", "healthCheckGracePeriodSeconds", "enableECSManagedTags")
+
+    def create_service(self: Any) -> Any:
+        result = original(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+        for name in (*settings, "availabilityZoneRebalancing"):
+            if self._get_param(name) is not None:
+                setattr(service, camelcase_to_underscores(name), self._get_param(name))
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
+
+
+def patch_referenced_rule_description() -> None:
+    """A rule that references a security group reads back with its description (moto: only CIDR rules do)."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+
+
 PATCHES = (
     *backups.PATCHES,
     patch_bucket_policy_conditions,
@@ -248,4 +281,6 @@ PATCHES = (
     patch_instance_groups_from_network_interface,
     patch_budget_subscribers,
     patch_budget_tags,
+    patch_service_settings_on_create,
+    patch_referenced_rule_description,
 )

@@ -160,6 +160,10 @@ class Terraform:
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
             "AWS_EC2_METADATA_DISABLED": "true",
+            # Terraform starts the AWS provider 2-4 times per command, and each start (building ~1,500 resource
+            # schemas) is most of the rehearsal's CPU. Collecting garbage 8x less often (the provider's heap
+            # stays under ~0.7 GB) saves a third of it; `make bench` measures the rehearsal.
+            "GOGC": "800",
         }
         for variable in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.pop(variable, None)
