@@ -38,7 +38,7 @@ class Running:
     def __init__(self, rehearsal: Rehearsal, stack: str, *arguments: str, interactive: bool = False) -> None:
         self.log = rehearsal.terraform.log_dir / f"{stack}.log"
         self.arguments = arguments
-        env = rehearsal.terraform.environment()
+        env = rehearsal.terraform.environment(rehearsal.workspace.stack_dir(stack))
         if interactive:  # it asks for approval, and reads the answer from `answer`
             env.pop("TF_INPUT")
         self.process = subprocess.Popen(

@@ -3,9 +3,10 @@
 A rehearsal copy is the stack exactly as synthesized, with only these changes:
 
 - the AWS provider, the S3 backend and every `terraform_remote_state` talk to the
-  emulator of the stack's account (endpoints, path-style S3, dummy keys, no
-  credential validation). `allowed_account_ids` stays, and the provider still asks
-  STS for the account: each account's emulator answers with its own id.
+  emulator of the stack's account (AWS_ENDPOINT_URL for the provider, `endpoints` for
+  the others; path-style S3, dummy keys, no credential validation). `allowed_account_ids`
+  stays, and the provider still asks STS for the account: each account's emulator
+  answers with its own id.
 - when the pinned AWS provider cannot be had (offline) the newest one of the local
   filesystem mirror is used, with the short list of COMPATIBILITY_EDITS below.
 """
@@ -26,29 +27,10 @@ from typing import Any
 
 from tools.stacks import environment_of
 
-# Every AWS API the stacks use, pointed at the emulator.
-SERVICES = (
-    "acm",
-    "backup",
-    "budgets",
-    "cloudwatch",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elbv2",
-    "events",
-    "iam",
-    "kms",
-    "logs",
-    "rds",
-    "route53",
-    "s3",
-    "secretsmanager",
-    "ses",
-    "sns",
-    "ssm",
-    "sts",
-)
+# Where a stack's emulator is, beside its copy: Terraform gets it as AWS_ENDPOINT_URL, which the AWS provider reads
+# for every service. (An `endpoints` block in the provider does the same at 2.6x the CPU: the provider validates
+# its ~400 attributes again at every one of its 2-4 starts per command.)
+ENDPOINT_FILE = ".emulator-endpoint"
 DUMMY_CREDENTIALS = {"access_key": "rehearsal", "secret_key": "rehearsal"}
 BACKEND_FLAGS = {
     **DUMMY_CREDENTIALS,
@@ -151,8 +133,9 @@ class Terraform:
     log_dir: Path
     timeout: int = 900
 
-    def environment(self) -> dict[str, str]:
-        """Terraform's environment: this CLI config, no prompts, no credentials of the machine."""
+    def environment(self, stack_dir: Path) -> dict[str, str]:
+        """Terraform's environment in a stack: this CLI config, the stack's emulator, no prompts, no credentials of
+        the machine."""
         env = {
             **os.environ,
             "TF_CLI_CONFIG_FILE": str(self.config_file),
@@ -165,6 +148,10 @@ class Terraform:
             # stays under ~0.7 GB) saves a third of it; `make bench` measures the rehearsal.
             "GOGC": "800",
         }
+        for variable in [name for name in env if name.startswith("AWS_ENDPOINT_URL")]:
+            del env[variable]
+        if (stack_dir / ENDPOINT_FILE).is_file():  # the stack's emulator, for every AWS API its providers call
+            env["AWS_ENDPOINT_URL"] = (stack_dir / ENDPOINT_FILE).read_text()
         for variable in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             env.pop(variable, None)
         return env
@@ -175,7 +162,7 @@ class Terraform:
         result = subprocess.run(
             ["terraform", *arguments],
             cwd=stack_dir,
-            env=self.environment(),
+            env=self.environment(stack_dir),
             input=stdin,
             capture_output=True,
             text=True,
@@ -216,8 +203,8 @@ def rewrite_for_emulator(stack: dict[str, Any], *, endpoint: str, version: str, 
         for edit in COMPATIBILITY_EDITS:
             text = edit.apply(text)
     copy: dict[str, Any] = json.loads(text)
-    for provider in copy["provider"]["aws"]:
-        provider.update(PROVIDER_FLAGS, endpoints=[dict.fromkeys(SERVICES, endpoint)])
+    for provider in copy["provider"]["aws"]:  # its endpoint: AWS_ENDPOINT_URL (Terraform.environment)
+        provider.update(PROVIDER_FLAGS)
     copy["terraform"]["required_providers"]["aws"]["version"] = version
     s3_endpoints = {"s3": endpoint, "sts": endpoint}
     backend = copy["terraform"].get("backend", {}).get("s3")
@@ -259,6 +246,7 @@ class Workspace:
             endpoint = self.endpoints[environment_of(stack)]
             rewritten = rewrite_for_emulator(stack, endpoint=endpoint, version=self.version, edits=self.edits)
             (target / "cdk.tf.json").write_text(json.dumps(rewritten, indent=2))
+            (target / ENDPOINT_FILE).write_text(endpoint)
             copied.append(name)
         return copied
 
