@@ -34,20 +34,25 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(PIPENV):
+	@echo "== set-up: pipenv $(PIPENV_VERSION) into $(TOOL_VENV) (once per machine, ~10 s)"
 	$(PYTHON) -m venv $(TOOL_VENV)
 	$(TOOL_VENV)/bin/pip install --quiet pipenv==$(PIPENV_VERSION)
 
 $(APP_READY): Pipfile.lock | $(PIPENV)
+	@echo "== set-up: the app's Python packages from Pipfile.lock into $(VENV): CDKTF, the AWS provider bindings, pydantic,"
+	@echo "   moto, pytest, ruff, mypy (once, and after each change of the lock file; ~1-2 min, quiet while it installs)"
 	$(PIPENV) sync --dev
 	@touch $@
 
 # Checkov has its own virtualenv: its bc-python-hcl2 dependency installs a module
 # named `hcl2` that would shadow python-hcl2, which reads envs/.
 $(CHECKOV_READY): $(CHECKOV_DIR)/Pipfile.lock | $(PIPENV)
+	@echo "== set-up: checkov from $(CHECKOV_DIR)/Pipfile.lock into its own virtualenv (once; ~30 s)"
 	cd $(CHECKOV_DIR) && PIPENV_PIPFILE=Pipfile ../../$(PIPENV) sync
 	@touch $@
 
 $(NODE_READY): package-lock.json
+	@echo "== set-up: the CDKTF CLI from package-lock.json into node_modules (once; ~20 s)"
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -56,7 +61,7 @@ install: $(APP_READY) $(CHECKOV_READY) $(NODE_READY) ## Install Python (pipenv),
 # The CLI comes along so that `npx cdktf ...` works right after `make synth`.
 synth: $(APP_READY) $(NODE_READY) ## Write every stack to cdktf.out/ (replaced only when synthesis succeeds)
 	@rm -rf cdktf.out.partial
-	CDKTF_OUTDIR=cdktf.out.partial $(VENV)/bin/python main.py || { rm -rf cdktf.out.partial; exit 1; }
+	CDKTF_OUTDIR=cdktf.out.partial $(VENV)/bin/python main.py || { status=$$?; rm -rf cdktf.out.partial; exit $$status; }
 	@rm -rf cdktf.out && mv cdktf.out.partial cdktf.out
 	@$(VENV)/bin/python -m tools.provider_lock install cdktf.out
 	@echo "Synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
@@ -64,6 +69,7 @@ synth: $(APP_READY) $(NODE_READY) ## Write every stack to cdktf.out/ (replaced o
 lint: $(APP_READY) ## ruff (lint + format check), mypy, and the GitHub workflows (actionlint, zizmor)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@echo "== mypy: the whole code base, strict (~30 s; quiet until it finishes)"
 	$(VENV)/bin/mypy
 	$(VENV)/bin/actionlint -shellcheck $(VENV)/bin/shellcheck
 	$(VENV)/bin/zizmor --offline --no-progress .github
@@ -85,8 +91,9 @@ rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (
 
 ROUNDS ?= 3
 FRESH_CLONE ?= 1
-bench: install ## Synth and the suite against the provider import (ratios), then a fresh clone's make synth && make test: make bench [ROUNDS=3] [FRESH_CLONE=0]
-	$(VENV)/bin/python -m tools.bench $(ROUNDS) $(if $(filter 0,$(FRESH_CLONE)),--no-fresh-clone)
+REHEARSE_BENCH ?= 0
+bench: install ## Times against targets (exit 1 if one is missed; docs/development.md): make bench [ROUNDS=3] [FRESH_CLONE=0] [REHEARSE_BENCH=1]
+	$(VENV)/bin/python -m tools.bench $(ROUNDS) $(if $(filter 0,$(FRESH_CLONE)),--no-fresh-clone) $(if $(filter 1,$(REHEARSE_BENCH)),--rehearse)
 
 review: $(APP_READY) ## Offline change report against a git revision: make review BASE=origin/main
 	@[ -n "$(BASE)" ] || { echo "BASE is required, e.g. make review BASE=origin/main"; exit 2; }

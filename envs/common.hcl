@@ -11,6 +11,14 @@ country = "NL"
 # false for a new environment. Once imported, the import blocks are no-ops.
 adopt_legacy = false
 
+# Set per environment only, never here (each environment has its own):
+#   domain      = "staging.littil.org"          the API answers at api.<domain>
+#   cors_origin = "https://staging.littil.org"  the web front end that calls the API
+#   mail_domain = "mail.staging.littil.org"     where mail comes from (SES identity, DKIM); default mail.<domain>
+#   route53_zone_id = "Z0123456789ABCDEFGHIJK"  the Route53 hosted zone of <domain> in the environment's own
+#       account: the certificate's validation and the mail domain's DKIM records are written there. Without it,
+#       they are stack outputs to create at whoever runs DNS (docs/runbooks/first-deploy.md, steps 5 and 8).
+
 # true for an environment with real users' data: validation then requires database deletion
 # protection, at least 7 days of backups and both backup copies. production must be; copies of it stay so.
 production_grade = false

@@ -79,3 +79,23 @@ def test_a_broken_link_and_a_local_path_are_caught(tmp_path: Path) -> None:
         "this machine",
         "an absolute local path",
     }
+
+
+# A profile the docs use: `AWS_PROFILE=<name>` or `--profile <name>`.
+PROFILE = re.compile(r"(?:AWS_PROFILE=|--profile )([\w<>-]+)")
+
+
+def test_every_profile_the_docs_use_is_in_the_readmes_credentials_table() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Credentials", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `littil-")]
+    # Each row's first cell names profile patterns (`littil-<env>-admin`) and examples; `<env>` is any environment.
+    patterns = [
+        re.compile("^" + re.escape(name).replace(re.escape("<env>"), r"[a-z][a-z0-9-]*") + "$")
+        for row in rows
+        for name in re.findall(r"`(littil-[\w<>-]+)`", row.split("|")[1])
+    ]
+    used = {name for doc in DOCS for name in PROFILE.findall(doc.read_text()) if not name.startswith("$")}
+    assert used  # the runbooks name profiles
+    unexplained = sorted(name for name in used if not any(pattern.match(name) for pattern in patterns))
+    assert unexplained == []

@@ -65,3 +65,30 @@ def test_bad_env_file_exits_with_one_clear_line_and_writes_nothing(
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
     assert snapshot(outdir) == before
+
+
+@pytest.mark.same_for_any_environments  # one named file, broken one way
+def test_make_synth_keeps_validations_exit_code_and_the_earlier_output(tmp_path: Path) -> None:
+    """`make synth` in a copy of the project: validation's status 2 is the recipe's, and cdktf.out/ stays."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Makefile", "main.py", "cdktf.json", "lazy_provider.py"):
+        (project / name).symlink_to(REPO / name)
+    for name in ("config", "stacks", "modules", "tools", ".venv", "node_modules"):
+        (project / name).symlink_to(REPO / name)
+    (project / "cdktf.out").mkdir()
+    (project / "cdktf.out" / "earlier").write_text("synthesis")
+    envs = envs_with(tmp_path, staging="account_id = \n")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.synced", "-o", "node_modules/.synced", "synth"],
+        cwd=project,
+        env={**os.environ, "LITTIL_ENVS_DIR": str(envs)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "staging.hcl: HCL syntax error at line 1" in result.stderr
+    assert "synth] Error 2" in result.stderr  # the recipe's own status, as main.py returned it
+    assert (project / "cdktf.out" / "earlier").read_text() == "synthesis"
+    assert not (project / "cdktf.out.partial").exists()

@@ -6,7 +6,9 @@ Terraform itself is replaced by a stub that records what the CDKTF CLI asked of 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ import pytest
 
 from config.model import AppConfig
 from tests.conftest import REPO
-from tools.stacks import deploy_order
+from tools.stacks import check_destroy, deploy_order
 
 FAKE_TERRAFORM = """#!/bin/bash
 echo "$(basename "$PWD") $*" >> "$STUB_CALLS"
@@ -226,3 +228,33 @@ def test_destroying_a_stack_others_read_prints_the_command_that_destroys_them_to
     result, calls = make(project, "destroy", "STACK=api-staging database-staging")
     assert "read(s)" not in result.stderr
     assert calls[:1] in (["api-staging init"], ["database-staging init"]), result.stdout + result.stderr
+
+
+def test_every_stack_is_destroyed_alone_or_with_the_command_that_takes_its_readers_along(
+    synthesized: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = json.loads((synthesized / "manifest.json").read_text())["stacks"]
+    for stack in manifest:
+        read_by = [name for name, entry in manifest.items() if stack in entry["dependencies"]]
+        if check_destroy(synthesized, [stack]) == 0:
+            assert read_by == [], stack
+            continue
+        (command,) = re.findall(r'make destroy STACK="([^"]+)"', capsys.readouterr().err)
+        together = command.split()
+        assert together[-1] == stack
+        assert set(read_by) <= set(together)
+        assert check_destroy(synthesized, together) == 0, f"{stack}: {command}"
+
+
+def test_maintenance_switched_on_is_not_destroyed_before_it_is_switched_off(
+    synthesized: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outdir = tmp_path / "out"
+    shutil.copytree(synthesized, outdir, ignore=shutil.ignore_patterns(".terraform*"))
+    path = outdir / "stacks" / "maintenance-staging" / "cdk.tf.json"
+    assert check_destroy(outdir, ["maintenance-staging"]) == 0
+    stack = json.loads(path.read_text())
+    stack.setdefault("resource", {})["aws_ecs_service"] = {"service": {"name": "LITTIL-NL-staging-maintenance"}}
+    path.write_text(json.dumps(stack))
+    assert check_destroy(outdir, ["maintenance-staging"]) == 2
+    assert "Switch it off first (maintenance { enabled = false }, merged, deployed" in capsys.readouterr().err

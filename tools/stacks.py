@@ -77,6 +77,20 @@ def check_destroy(outdir: Path, targets: list[str]) -> int:
     if unknown:
         print(f"make destroy: no stack {', '.join(unknown)} (see: npx cdktf list)", file=sys.stderr)
         return 2
+    stacks = read_stacks(outdir)
+    serving = [
+        name
+        for name in targets
+        if name.startswith("maintenance-") and "aws_ecs_service" in stacks[name].get("resource", {})
+    ]
+    if serving:
+        print(
+            f"make destroy: {', '.join(serving)}: maintenance is switched on in this synthesis, so the next deploy of"
+            " the environment would bring the service back unasked. Switch it off first (maintenance { enabled ="
+            " false }, merged, deployed: docs/runbooks/maintenance.md, step 4), then destroy.",
+            file=sys.stderr,
+        )
+        return 2
     missing = readers(outdir, targets)
     if missing:
         together = " ".join([*missing, *targets])

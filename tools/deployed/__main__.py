@@ -33,18 +33,18 @@ def guard(action: str, revision: Revision) -> int:
     return 0
 
 
-def s3_client(region: str, endpoint: str | None = None) -> Any:
+def s3_client(region: str) -> Any:
     """S3 with the operator's credentials (AWS_PROFILE and the rest of botocore's usual chain)."""
     import botocore.session  # type: ignore[import-untyped]
 
-    return botocore.session.get_session().create_client("s3", region_name=region, endpoint_url=endpoint)
+    return botocore.session.get_session().create_client("s3", region_name=region)
 
 
-def caller(region: str, endpoint: str | None = None) -> str:
+def caller(region: str) -> str:
+    """Who deploys: the ARN behind the operator's credentials."""
     import botocore.session
 
-    sts = botocore.session.get_session().create_client("sts", region_name=region, endpoint_url=endpoint)
-    return str(sts.get_caller_identity()["Arn"])
+    return str(botocore.session.get_session().create_client("sts", region_name=region).get_caller_identity()["Arn"])
 
 
 def write(record: Record, where: Location, s3: Any, stack: dict[str, Any]) -> None:

@@ -21,7 +21,13 @@ from tools.stacks import default_provider, environment_of
 HASH = re.compile(r"_[0-9A-F]{8}$")
 CONTEXT = 30  # characters kept on each side of the difference in a long value
 LONG = 100  # a value pair longer than this shows only around its difference
-KINDS = {"data": "data source", "output": "output", "import": "import", "provider": "provider", "terraform": "setting"}
+KINDS = {
+    "data": "data source",
+    "output": "output",
+    "import": "import",
+    "provider": "provider",
+    "terraform": "Terraform setting",
+}
 
 
 def readable(address: str) -> str:
@@ -65,6 +71,11 @@ def old_new(old: Any, new: Any) -> str:
     return f"{around(before)} -> {around(after)}"
 
 
+def kind_of(address: str) -> str:
+    """What a non-resource address is, in words: `data source`, `output`, ..., `backend`."""
+    return "backend" if address.startswith("terraform.backend.") else KINDS[address.split(".", maxsplit=1)[0]]
+
+
 def is_resource(address: str) -> bool:
     return not address.startswith(NOT_RESOURCES)
 
@@ -84,10 +95,13 @@ def stack_summary(report: StackReport, after: dict[str, Any]) -> str:
     said = ", ".join(f"{n} {what}" for n, what in counts if n)
     if report.new:
         return f"new, {said}" if said else "new"
-    touched = (*report.added, *report.removed, *report.changed)
-    others = Counter(KINDS[a.split(".")[0]] for a in touched if not is_resource(a))
-    other = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(others.items()))
-    return "; ".join(part for part in (said, f"{other} changed" if other else "") if part)
+    parts = [said] if said else []
+    for verb, touched in (("added", report.added), ("removed", report.removed), ("changed", report.changed)):
+        others = Counter(kind_of(a) for a in touched if not is_resource(a))
+        if others:
+            counted = ", ".join(f"{n} {kind}{'s' if n > 1 else ''}" for kind, n in sorted(others.items()))
+            parts.append(f"{counted} {verb}")
+    return "; ".join(parts)
 
 
 def alarms(report: StackReport) -> list[str]:
@@ -134,7 +148,7 @@ def details(report: StackReport, after: dict[str, Any]) -> list[str]:
         for address in filter(is_resource, report.added):
             by_type[address.split(".")[0]].append(readable(address).split(" ", 1)[1])
         lines += [f"  + {kind} ({len(names)}): {', '.join(names)}" for kind, names in sorted(by_type.items())]
-        others = Counter(KINDS[a.split(".")[0]] for a in report.added if not is_resource(a))
+        others = Counter(kind_of(a) for a in report.added if not is_resource(a))
         return [*lines, "  also " + ", ".join(f"{n} {kind}(s)" for kind, n in sorted(others.items()))]
     ordered = sorted({*report.added, *report.removed, *report.changed}, key=lambda a: (not is_resource(a), a))
     for address in ordered:
