@@ -7,6 +7,9 @@ HCL would silently keep one of two keys given twice, and `*.hcl` silently skips 
 from __future__ import annotations
 
 import copy
+import re
+import textwrap
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +17,28 @@ import hcl2
 import lark
 
 _HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+# The same, strings still in their quotes: what was written without them is a bare word.
+_QUOTED = hcl2.SerializationOptions(strip_string_quotes=False, explicit_blocks=False, with_comments=False)
 
 Path_ = tuple[str | int, ...]
 
 
+def visible(text: str) -> str:
+    """`text` with every character that prints as nothing, or as a plain space, escaped (`\\u200b`, `\\u00a0`)."""
+    return "".join(
+        f"\\u{ord(c):04x}" if c != " " and unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") else c
+        for c in text
+    )
+
+
 class ConfigError(Exception):
-    """A problem in one env file, at one key path (shown relative to the working directory when inside it)."""
+    """A problem in one env file, at one key path (shown relative to the working directory when inside it).
+
+    A value it quotes shows every invisible character escaped: `"staging\\u200b.littil.org"`, not a value that looks
+    right."""
 
     def __init__(self, file: Path, key: str | None, problem: str) -> None:
+        problem = visible(problem)
         self.file = file
         self.key = key
         self.problem = problem
@@ -74,15 +91,60 @@ def read_hcl(path: Path) -> dict[str, Any]:
     try:
         tree = hcl2.parses_to_tree(text)
     except lark.exceptions.UnexpectedInput as error:
-        raise ConfigError(path, None, f"HCL syntax error at line {error.line}, column {error.column}") from None
+        raise ConfigError(path, None, syntax_error(text, error.line, error.column)) from None
     except lark.exceptions.LarkError as error:
         raise ConfigError(path, None, f"HCL syntax error: {str(error).splitlines()[0]}") from None
     _reject_repeated_keys(tree, (), path)
-    parsed = hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS)
+    transformed = hcl2.transform(tree)
+    _reject_bare_words(hcl2.serialize(transformed, serialization_options=_QUOTED), (), path)
+    parsed = hcl2.serialize(transformed, serialization_options=_HCL_OPTIONS)
     normalized = _unwrap_blocks(parsed, (), path)
     assert isinstance(normalized, dict)
     _READ[text] = normalized
     return copy.deepcopy(normalized)
+
+
+def _reject_bare_words(value: Any, path: Path_, file: Path) -> None:
+    """`region = eu-west-1`: python-hcl2 reads a string, Terraform and every other HCL tool a reference."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _reject_bare_words(item, (*path, key), file)
+    elif isinstance(value, list):
+        blocks = value and all(isinstance(item, dict) for item in value)
+        for index, item in enumerate(value):
+            _reject_bare_words(item, path if blocks else (*path, index), file)
+    elif isinstance(value, str) and not value.startswith(('"', "<<")):
+        problem = f'{value} is a bare word, which HCL reads as a reference: put it in quotes, "{value}"'
+        raise ConfigError(file, format_key(path), problem)
+
+
+_CURLY_QUOTES = "\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+
+
+def syntax_error(text: str, line: int, column: int) -> str:
+    """A syntax error at the line where the broken construct began, with its likely cause."""
+    lines = text.splitlines()
+    for number, content in enumerate(lines, 1):
+        code = content.split("#", 1)[0]
+        if any(quote in code for quote in _CURLY_QUOTES):
+            return f'HCL syntax error at line {number}: curly quotes; type straight ones (")'
+        if re.search(r"=\s*-?\d{1,3}(,\d{3})+\s*$", code):
+            return f"HCL syntax error at line {number}: a thousands separator; write the number without it (1000)"
+        if re.fullmatch(r"\s*[A-Za-z_][\w-]*\s+(\"|\d|true\b|false\b|\[)(.*)", code):
+            return f"HCL syntax error at line {number}: a missing '=' between the key and its value"
+    opened: list[int] = []
+    for number, content in enumerate(lines, 1):
+        code = re.sub(r'"(\\.|[^"\\])*"', '""', content.split("#", 1)[0])
+        for char in code:
+            if char == "{":
+                opened.append(number)
+            elif char == "}" and opened:
+                opened.pop()
+            elif char == "}":
+                return f"HCL syntax error at line {number}: a '}}' that closes nothing"
+    if opened:
+        return f"HCL syntax error at line {opened[-1]}: the '{{' opened there is never closed (a missing '}}')"
+    return f"HCL syntax error at line {line}, column {column}"
 
 
 # Text of an env file that parsed cleanly -> what it holds (a problem names the file, so it is never kept).
@@ -121,8 +183,24 @@ def _note_once(seen: dict[str, int], name: str, line: int, key_path: Path_, file
     seen[name] = line
 
 
+# python-hcl2 returns a heredoc as written, markers included: `<<EOT\n...\nEOT`.
+_HEREDOC = re.compile(r"<<(-?)([A-Za-z_]\w*)\n(.*?)\n?[ \t]*\2", re.S)
+
+
+def _heredoc_text(value: str) -> str:
+    """A heredoc's text as Terraform reads it: the lines between the markers, each ending in a newline; `<<-`
+    removes the indentation the lines share."""
+    found = _HEREDOC.fullmatch(value)
+    if found is None:
+        return value
+    text = found.group(3) + "\n" if found.group(3) else ""
+    return textwrap.dedent(text) if found.group(1) else text
+
+
 def _unwrap_blocks(value: Any, path: Path_, file: Path) -> Any:
-    """python-hcl2 returns each block as a list of one dict; make it the dict."""
+    """python-hcl2 returns each block as a list of one dict; make it the dict. Heredocs become their text."""
+    if isinstance(value, str):
+        return _heredoc_text(value)
     if isinstance(value, dict):
         return {key: _unwrap_blocks(item, (*path, key), file) for key, item in value.items()}
     if isinstance(value, list):

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from config.envfiles import ConfigError, Path_, format_key, read_hcl, reject_skipped_files, shown
+from config.messages import explain, unknown_key
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 
 __all__ = ["ConfigError", "load_config"]
@@ -23,6 +23,8 @@ COMMON_FILE = "common.hcl"
 SHARED_ENV = "shared"
 
 _ENV_NAME = re.compile(r"[a-z][a-z0-9]{1,10}")
+# Keys each environment's own file gives, never common.hcl (its comment lists them): missing, the file is to blame.
+PER_ENVIRONMENT_KEYS = frozenset({"account_id", "domain", "cors_origin"})
 
 E = TypeVar("E", SharedEnvironment, WorkloadEnvironment)
 
@@ -44,9 +46,16 @@ def load_config(envs_dir: Path) -> AppConfig:
     accounts: dict[str, Path] = {}
     hosts: dict[str, Path] = {}
     for env_path in sorted(envs_dir.glob("*.hcl")):
-        if env_path.name == COMMON_FILE:
+        if env_path.name == COMMON_FILE or env_path.name.startswith("."):  # hidden: editors' and systems' own files
             continue
         name = env_path.stem
+        if name.startswith(COMMON_FILE.removesuffix(".hcl")):
+            raise ConfigError(
+                env_path,
+                None,
+                f"is not an environment, and only {COMMON_FILE} holds defaults: a copy of {COMMON_FILE} would be"
+                " deployed as an environment of this name; move it out of envs/",
+            )
         if not _ENV_NAME.fullmatch(name):
             raise ConfigError(
                 env_path,
@@ -135,10 +144,26 @@ def _origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, _Sources]])
 
 
 def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> None:
-    known = _field_names(SharedEnvironment) | _field_names(WorkloadEnvironment)
-    for key in common:
+    """A key of common.hcl that no environment knows, at any depth, named in common.hcl with the closest known one."""
+    schemas: list[type[BaseModel]] = [SharedEnvironment, WorkloadEnvironment]
+    _reject_unknown_keys(common, schemas, (), common_path)
+
+
+def _reject_unknown_keys(tree: dict[str, Any], schemas: list[type[BaseModel]], path: Path_, file: Path) -> None:
+    # The environment's name comes from its file's name, never from a key.
+    known = set().union(*(set(schema.model_fields) for schema in schemas)) - ({"name"} if not path else set())
+    for key, value in tree.items():
         if key not in known:
-            raise ConfigError(common_path, key, f"unknown key; expected one of {', '.join(sorted(known))}")
+            raise ConfigError(file, format_key((*path, key)), unknown_key(key, known))
+        blocks = [
+            annotation
+            for schema in schemas
+            if key in schema.model_fields
+            and isinstance(annotation := schema.model_fields[key].annotation, type)
+            and issubclass(annotation, BaseModel)
+        ]
+        if isinstance(value, dict) and blocks:
+            _reject_unknown_keys(value, blocks, (*path, key), file)
 
 
 def _field_names(schema: type[BaseModel]) -> set[str]:
@@ -197,69 +222,20 @@ def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
     allowed = _field_names(schema)
     for key in sources.overrides:
         if key not in allowed:
-            raise ConfigError(
-                sources.env_path, key, f"unknown key for this environment; expected one of {', '.join(sorted(allowed))}"
-            )
+            problem = unknown_key(key, allowed).replace("unknown key", "unknown key for this environment")
+            raise ConfigError(sources.env_path, key, problem)
     base = {key: value for key, value in sources.common.items() if key in allowed}
     try:
         return schema.model_validate({**_deep_merge(base, sources.overrides), "name": name})
     except ValidationError as error:
         first = error.errors()[0]
-        path, problem = _explain(first, schema)
+        path, problem = explain(first, schema)
+        if first["type"] == "missing" and path[0] not in PER_ENVIRONMENT_KEYS:
+            # A default every environment needs, gone from common.hcl (deleted, or its key misspelt there).
+            raise ConfigError(
+                sources.common_path,
+                format_key(path),
+                f"required value is missing: {COMMON_FILE} holds every environment's default for it (deleted, or"
+                " misspelt?); add it back here",
+            ) from None
         raise sources.error(path, problem, wrong_anywhere=first["type"] != "littil_refusal") from None
-
-
-# What pydantic's type errors mean in an env file.
-_EXPECTED_TYPE = {
-    "int_type": "a whole number",
-    "string_type": "a string in quotes",
-    "bool_type": "true or false",
-    "model_type": "a block of settings",
-    "tuple_type": "a list",
-}
-
-
-def _explain(error: ErrorDetails, schema: type[BaseModel]) -> tuple[Path_, str]:  # noqa: PLR0911 (one per kind)
-    """The key path and the problem, said in the env file's terms."""
-    path: Path_ = error["loc"]
-    value, kind, context = error.get("input"), error["type"], error.get("ctx", {})
-    if kind == "littil_refusal":
-        return (*path, *context["key"]), context["problem"]
-    if kind == "littil_rule":
-        return path, f"{error['msg']}, got {_show(value, key=str(path[-1]))}"
-    if kind == "missing":
-        return path, "required value is missing"
-    parent = _model_at(schema, path[:-1])
-    if kind == "extra_forbidden":
-        return path, f"unknown key; expected one of {', '.join(sorted(parent.model_fields))}"
-    if value is None:
-        return path, "expected a value, got null"
-    if kind == "enum":
-        allowed = [member.value for member in parent.model_fields[str(path[-1])].annotation]  # type: ignore[union-attr]
-        return path, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}"
-    return path, f"expected {_EXPECTED_TYPE.get(kind, error['msg'])}, got {_show(value)}"
-
-
-def _model_at(schema: type[BaseModel], path: Path_) -> type[BaseModel]:
-    """The model of the block at `path` (`("api", "ecs")` -> EcsApiConfig)."""
-    for part in path:
-        schema = schema.model_fields[str(part)].annotation  # type: ignore[assignment]
-    return schema
-
-
-def _show(value: Any, key: str = "") -> str:  # noqa: PLR0911 (one per kind of value)
-    if value is None:
-        return "null"
-    if isinstance(value, str) and "PRIVATE KEY" in value:
-        return "a private key (not shown: never paste one; give the public key, the .pub file)"
-    if key == "ssh_public_key":  # whatever was pasted there may be a private key in another format: never echo it
-        return "something else (not shown, in case it is a private key: give the public key, the .pub file)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "a block"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)

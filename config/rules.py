@@ -8,8 +8,6 @@ is how a model's cross-field validator names the key it refuses.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
 from collections.abc import Callable
@@ -73,7 +71,7 @@ image_tag = _matches(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "a container image ta
 def release_tag(value: str) -> str | None:
     """A tag to run: `latest` moves with every build; a release's image tag is its git tag without the "v"."""
     if value == "latest":
-        return 'a fixed release tag such as "1.6.0", not "latest"'
+        return 'a fixed release tag such as "1.6.0" (latest moves with every build of main)'
     if re.fullmatch(r"v\d.*", value):
         return f'the image tag of a release, its git tag without the "v" ("{value[1:]}")'
     return None
@@ -147,10 +145,15 @@ def environment_domain(value: str) -> str | None:
 
 
 def https_origin(value: str) -> str | None:
+    """`https://<host>[:<port>]`, as a browser sends it in its Origin header (no path, no trailing slash)."""
+    expected = 'an https origin without path, such as "https://www.littil.org" (a port may follow: ":8443")'
     prefix = "https://"
-    if value.startswith(prefix) and domain_name(value[len(prefix) :]) is None:
-        return None
-    return 'an https origin without path, such as "https://www.littil.org"'
+    if not value.startswith(prefix):
+        return expected
+    host, colon, port = value[len(prefix) :].partition(":")
+    if colon and not (re.fullmatch(r"[1-9]\d{0,4}", port) and int(port) <= 65535):
+        return expected
+    return None if domain_name(host) is None else expected
 
 
 def vpc_cidr(value: str) -> str | None:
@@ -192,41 +195,6 @@ def email(value: str) -> str | None:
 
 _RESERVED_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 _RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhost"})
-
-
-# EC2 key pairs take RSA and ED25519 keys only (ImportKeyPair).
-_SSH_KEY_LINE = re.compile(r"(ssh-ed25519|ssh-rsa) ([A-Za-z0-9+/]+=*)(?: .*)?")
-
-
-def ssh_public_key(value: str) -> str | None:
-    """An OpenSSH public key line whose key data decodes and names the key type the line names (as sshd reads it)."""
-    expected = 'an OpenSSH ed25519 or RSA public key line, the ones EC2 imports (the .pub file: "ssh-ed25519 AAAA...")'
-    line = _SSH_KEY_LINE.fullmatch(value)
-    if line is None:
-        return expected
-    try:
-        blob = base64.b64decode(line.group(2), validate=True)
-    except binascii.Error:
-        return expected
-    length = int.from_bytes(blob[:4], "big")
-    return None if blob[4 : 4 + length] == line.group(1).encode() else expected
-
-
-# The widest SSH source a rule may name: a /16 (65,536 addresses).
-MIN_SSH_PREFIX = 16
-
-
-def ssh_cidr(value: str) -> str | None:
-    expected = (
-        "an IPv4 network of /16 or narrower, such as"
-        ' "203.0.113.7/32" (the VPC has no IPv6; wider ones open port 22 to much of the internet)'
-    )
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        return expected
-    # A security group rule takes CIDR notation only: a bare address is refused at apply.
-    return expected if "/" not in value or network.version != 4 or network.prefixlen < MIN_SSH_PREFIX else None
 
 
 def positive(value: int) -> str | None:

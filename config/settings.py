@@ -10,9 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, model_validator
 
-from config import aws, rules
+from config import aws, rules, ssh
 from config.rules import checked, refuse, within
 
 
@@ -211,9 +211,9 @@ class Ec2ApiConfig(Settings):
     # Let's Encrypt account address (it mails policy changes and incidents; expiry mail ended in 2025).
     certbot_email: Email
     # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
-    ssh_public_key: Annotated[StrictStr, checked(rules.ssh_public_key)] | None
+    ssh_public_key: Annotated[StrictStr, BeforeValidator(ssh.one_line), checked(ssh.ssh_public_key)] | None
     # Who may reach port 22; empty: nobody (use SSM).
-    ssh_allowed_cidrs: tuple[Annotated[StrictStr, checked(rules.ssh_cidr)], ...]
+    ssh_allowed_cidrs: tuple[Annotated[StrictStr, checked(ssh.ssh_cidr)], ...]
 
 
 class ApiConfig(Settings):

@@ -39,7 +39,7 @@ from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, envs_wi
             {"production": PRODUCTION.replace('variant = "ec2"', 'variant = "ec2"\n  image_tag = "latest"')},
             "production.hcl",
             "api.image_tag",
-            'expected a fixed release tag such as "1.6.0", not "latest", got "latest"',
+            'expected a fixed release tag such as "1.6.0" (latest moves with every build of main), got "latest"',
             id="moving-image-tag",
         ),
         pytest.param(
