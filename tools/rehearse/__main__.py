@@ -61,6 +61,13 @@ def deploy_and_keep_state(rehearsal: Rehearsal, config: AppConfig, name: str, tr
         return procedures.move_state_into_bucket(rehearsal, config, name)
 
 
+def side_by_side(*tracks: Callable[[], None]) -> None:
+    """Run procedures that touch different stacks at once; the first failure is raised."""
+    with ThreadPoolExecutor(max_workers=len(tracks)) as pool:
+        for track in [pool.submit(track) for track in tracks]:
+            track.result()
+
+
 def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, tried: list[Fault]) -> None:
     env = config.workload(name)
     config = deploy_and_keep_state(rehearsal, config, name, tried)
@@ -74,6 +81,7 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, trie
             tried += faults.damaged_state_objects(rehearsal, name)
         with rehearsal.step(f"{name}: replace the SSH key"):
             instance.replace_ssh_key(rehearsal, config, name)
+        # Not beside the key: the API reads the database's outputs, which the replacement changes.
         with rehearsal.step(f"{name}: restore the database from a snapshot"):
             procedures.restore_database(rehearsal, config, name)
     else:
@@ -87,9 +95,7 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, trie
             with rehearsal.step(f"{name}: switch the API to the other variant and back"):
                 procedures.switch_variant(rehearsal, config, name)
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for track in [pool.submit(maintenance), pool.submit(switch)]:
-                track.result()
+        side_by_side(maintenance, switch)
         with rehearsal.step(f"{name}: faults: deploys at once, stopped with Ctrl-C, killed with kill -9"):
             tried += faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name)
     if env.backup_copies.region is not None or env.backup_copies.shared_account:
@@ -185,8 +191,6 @@ def main(argv: list[str]) -> int:
     )
     if inits["installed"]:
         failures.append(f"{inits['installed']} stack init(s) installed the AWS provider instead of using the cache")
-    for line in rehearsal.converged:
-        say(f"converged after one more apply (GAPS.md): {line}")
     say(f"faults rehearsed ({len(tried)}):\n{table(tried)}")
     TIMINGS_FILE.parent.mkdir(exist_ok=True)
     TIMINGS_FILE.write_text(

@@ -125,7 +125,7 @@ def interrupted_killed_and_concurrent_deploys(rehearsal: Rehearsal, config: AppC
     if code == 0 or "Interrupt received" not in first.output():
         raise RehearsalFailure(f"{stack}: Ctrl-C did not stop the apply (exit {code}):\n{first.output()[-2000:]}")
     rehearsal.apply(stack)
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes([stack])
     done.append(("deploy stopped with Ctrl-C mid-apply", "the same deploy again"))
 
     # kill -9 once the apply has created something: the lock stays, the state lacks what it made (steps 2-4).
@@ -145,7 +145,7 @@ def interrupted_killed_and_concurrent_deploys(rehearsal: Rehearsal, config: AppC
     imported = deploy_importing_orphans(rehearsal, name, stack)
     if created not in imported and created not in rehearsal.tf(stack, "state", "list").split():
         raise RehearsalFailure(f"{stack}: {created}, created before the kill, is neither imported nor in the state")
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes([stack])
     done.append(("deploy killed (kill -9) once it created resources", f"lock force-unlocked, {len(imported)} imported"))
 
     fresh_synth(rehearsal, config, f"{stack}-fault-done", [stack])

@@ -70,7 +70,7 @@ def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
         )
         fresh_synth(rehearsal, keyed, f"{name}-ssh-{index}", [stack])
         rehearsal.apply(stack)
-        rehearsal.assert_no_changes([stack], allow_convergence=True)
+        rehearsal.assert_no_changes([stack])
         instance_id = rehearsal.output(stack, "instance-id")
         (reservation,) = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"]
         key_name = reservation["Instances"][0]["KeyName"]
@@ -95,4 +95,4 @@ def replace_ssh_key(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
     # Back to the committed config (no key): the instance is replaced once more.
     fresh_synth(rehearsal, config, f"{name}-no-ssh", [stack])
     rehearsal.apply(stack)
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes([stack])

@@ -72,7 +72,7 @@ def maintenance_on_use_destroy(rehearsal: Rehearsal, config: AppConfig, name: st
     # so only this one is planned again.
     fresh_synth(rehearsal, enabled, f"{stack}-on", [stack])
     rehearsal.apply(stack)
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes([stack])
     # Use it: the exec line finds the service's task in the cluster it names.
     command = rehearsal.output(stack, "exec-command")
     find_task = command.split('"$(', 1)[1].split(')"', 1)[0]
@@ -118,7 +118,7 @@ def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
         # Halfway, the stacks the switch touched; back home, those and the database, which reads the network.
         # (maintenance-<env> reads none of them while it is off; it is rehearsed meanwhile, tools/rehearse/__main__.py.)
         home = [*touched, f"database-{name}"]
-        rehearsal.assert_no_changes(touched if variant is other else home, allow_convergence=True)
+        rehearsal.assert_no_changes(touched if variant is other else home)
         planned = "the stacks it touched" if variant is other else "those and the database"
         say(f"   {name}: the API runs on {variant.value}, {planned} plan empty")
 
@@ -131,7 +131,7 @@ def roll_out_image_tag(rehearsal: Rehearsal, config: AppConfig, name: str, tag: 
     outdir = fresh_synth(rehearsal, rolled, f"{name}-tag-{tag}", [stack])
     records.expect(rehearsal, outdir, name, stack, Standing.BEHIND)  # make deployed: merged, not deployed yet
     rehearsal.apply(stack)
-    rehearsal.assert_no_changes([stack], allow_convergence=True)
+    rehearsal.assert_no_changes([stack])
     records.record(rehearsal, outdir, name, [stack])
     if env.api.variant is ApiVariant.EC2:
         parameter = client(rehearsal, name, "ssm").get_parameter(Name=f"/littil/{name}/api/image-tag")
@@ -198,11 +198,11 @@ def restore_database(rehearsal: Rehearsal, config: AppConfig, name: str) -> None
     if instance.get("DeletionProtection") is not env.database.deletion_protection:
         raise RehearsalFailure(f"{stack}: deletion protection is {instance.get('DeletionProtection')} after restore")
     rehearsal.assert_no_changes([stack])
-    # The API and the maintenance stack read the new master secret (README step 5). Nothing else reads the database.
+    # The API and the maintenance stack read the new master secret (README step 7). Nothing else reads the database.
     readers = [f"api-{name}", f"maintenance-{name}"]
     for reader in readers:
         rehearsal.apply(reader)
-    rehearsal.assert_no_changes(readers, allow_convergence=True)
+    rehearsal.assert_no_changes(readers)
     finals = [
         s["DBSnapshotIdentifier"]
         for s in rds.describe_db_snapshots(DBInstanceIdentifier=identifier)["DBSnapshots"]

@@ -25,17 +25,6 @@ from tools.rehearse.workspace import (
 )
 from tools.stacks import deploy_order
 
-# Resource types whose first apply the emulator does not fully record (GAPS.md): a second
-# apply converges, after which the plan must be empty.
-CONVERGES_AFTER_ONE_MORE_APPLY = {
-    "aws_ecs_service",
-    "aws_vpc_security_group_ingress_rule",
-    "aws_vpc_security_group_egress_rule",
-    "aws_iam_policy",
-    "aws_iam_role_policy",
-}
-
-
 # Plans of one environment run this many at a time (they mostly wait on the emulator).
 PARALLEL_PLANS = 3
 
@@ -135,9 +124,13 @@ RUNNING: dict[str, float] = {}
 QUIET_SECONDS = 50
 
 
+_SAYING = threading.Lock()  # threads print whole lines
+
+
 def say(message: str) -> None:
-    SAID["last"] = time.monotonic()
-    print(message, flush=True)
+    with _SAYING:
+        SAID["last"] = time.monotonic()
+        print(message, flush=True)
 
 
 def heartbeat(stop: threading.Event) -> None:
@@ -156,7 +149,6 @@ class Rehearsal:
     terraform: Terraform
     scratch: Path
     timings: dict[str, float] = field(default_factory=dict)
-    converged: list[str] = field(default_factory=list)
     # How each `terraform init` came by the AWS provider: linked from the plugin cache, or installed.
     provider_inits: dict[str, int] = field(default_factory=lambda: {"cache": 0, "installed": 0})
 
@@ -222,26 +214,14 @@ class Rehearsal:
         ]
         return changed + outputs
 
-    def assert_no_changes(self, stacks: list[str], *, allow_convergence: bool = False) -> None:
-        """Every stack plans empty; with `allow_convergence`, listed emulator gaps may need one more apply.
-
-        The plans only read, so they run side by side; converging applies run one at a time.
-        """
+    def assert_no_changes(self, stacks: list[str]) -> None:
+        """Every stack plans empty right after its apply. The plans only read, so they run side by side."""
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
             planned = dict(zip(stacks, pool.map(self.changes, stacks), strict=True))
         empty = [stack for stack, changed in planned.items() if not changed]
         say(f"   planned {', '.join(stacks)}: {len(empty)} of {len(stacks)} empty ({time.monotonic() - started:.0f} s)")
-        for stack, first in planned.items():
-            changed = first
-            if (
-                first
-                and allow_convergence
-                and all(address.split(".")[-2] in CONVERGES_AFTER_ONE_MORE_APPLY for address in first)
-            ):
-                self.converged.append(f"{stack}: {', '.join(first)}")
-                self.apply(stack)
-                changed = self.changes(stack)
+        for stack, changed in planned.items():
             if changed:
                 raise RehearsalFailure(f"{stack}: the plan after apply is not empty: {', '.join(changed)}")
 
@@ -255,7 +235,7 @@ class Rehearsal:
         with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
             for wave in waves(outdir, order):
                 list(pool.map(self.apply, wave))
-        self.assert_no_changes(order, allow_convergence=True)
+        self.assert_no_changes(order)
         return order
 
 

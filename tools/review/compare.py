@@ -16,6 +16,7 @@ from tools.review.warnings import (
     secret_overwrites,
     setting_warnings,
     stack_warnings,
+    subnet_warnings,
 )
 
 # Arguments whose change makes Terraform destroy and re-create the resource (AWS provider 6.x).
@@ -214,7 +215,7 @@ def compare_stack(name: str, before: dict[str, Any], after: dict[str, Any]) -> S
         forcing = [p for p in paths if forces_replacement(kind, p, new[address])]
         if forcing:
             report.replaced[address] = forcing
-    report.warnings += sealed_key_warnings(old, report.changed)
+    report.warnings += sealed_key_warnings(old, report.changed) + subnet_warnings(report.replaced)
     for gone in report.removed:
         twin = next((a for a in report.added if a.split(".")[0] == gone.split(".")[0] and new[a] == old[gone]), None)
         if twin and twin not in report.renamed.values():

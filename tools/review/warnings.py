@@ -93,3 +93,15 @@ def setting_warnings(address: str, paths: list[str]) -> list[str]:
             " and what runs now is left unmanaged"
         ]
     return []
+
+
+def subnet_warnings(replaced: dict[str, list[str]]) -> list[str]:
+    """A subnet replaced (its zone or range changed, as when availability_zones are reordered): what runs in it,
+    the database among it, has to move, and AWS refuses to delete a subnet that still holds a network interface."""
+    return [
+        f"{address}: REPLACED ({', '.join(paths)}; availability_zones reordered?): the database, the instance or the"
+        " tasks in it must move first, and AWS refuses to delete a subnet something still uses; keep the order"
+        " and add zones at the end"
+        for address, paths in replaced.items()
+        if address.startswith("aws_subnet.")
+    ]
