@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from config import aws
 from config.envfiles import ConfigError, Path_, format_key, read_hcl, reject_skipped_files, shown
 from config.messages import explain, unknown_key
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
+from config.settings import ApiVariant
 
 __all__ = ["ConfigError", "load_config"]
 
@@ -226,7 +228,7 @@ def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
             raise ConfigError(sources.env_path, key, problem)
     base = {key: value for key, value in sources.common.items() if key in allowed}
     try:
-        return schema.model_validate({**_deep_merge(base, sources.overrides), "name": name})
+        environment = schema.model_validate({**_deep_merge(base, sources.overrides), "name": name})
     except ValidationError as error:
         first = error.errors()[0]
         path, problem = explain(first, schema)
@@ -239,3 +241,26 @@ def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
                 " misspelt?); add it back here",
             ) from None
         raise sources.error(path, problem, wrong_anywhere=first["type"] != "littil_refusal") from None
+    if isinstance(environment, WorkloadEnvironment):
+        _no_setting_without_effect(environment, sources)
+    return environment
+
+
+def _no_setting_without_effect(env: WorkloadEnvironment, sources: _Sources) -> None:
+    """A setting the environment's file gives that changes nothing here: of the other API variant, or of an alarm
+    this variant or this instance never has. (common.hcl holds defaults for every variant; they are no mistake.)"""
+    ec2 = env.api.variant is ApiVariant.EC2
+    other = "ecs" if ec2 else "ec2"
+    idle: list[Path_] = [("api", other, key) for key in sources.overrides.get("api", {}).get(other, {})]
+    why: dict[Path_, str] = {
+        path: f'only applies with api.variant = "{other}"; this environment runs "{env.api.variant}"' for path in idle
+    }
+    for key in ("http_5xx_per_5_minutes", "unhealthy_target_minutes") if ec2 else ("cpu_credit_balance",):
+        why[("alarms", key)] = f"its alarm belongs to the other API variant; {env.api.variant} has none"
+    if ec2 and env.api.ec2.instance_type.split(".")[0] not in aws.MAX_CPU_CREDITS:
+        why[("alarms", "cpu_credit_balance")] = (
+            f"{env.api.ec2.instance_type} is not burstable (t2, t3, t3a, t4g): it has no CPU credits to alarm on"
+        )
+    for path, problem in why.items():
+        if _has_path(sources.overrides, path):
+            raise ConfigError(sources.env_path, format_key(path), f"has no effect: {problem}; remove it")

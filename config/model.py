@@ -10,7 +10,7 @@ from typing import Annotated, Self
 
 from pydantic import StrictBool, StrictStr, model_validator
 
-from config import aws, rules
+from config import aws, coherence, rules
 from config.rules import checked, refuse
 from config.settings import (
     AccountId,
@@ -81,6 +81,8 @@ class SharedEnvironment(Settings):
     @model_validator(mode="after")
     def _legacy_exists(self) -> Self:
         refuse_unless_legacy(self.name, self.region, self.adopt_legacy)
+        coherence.ci_is_this_repository(self.ci, self.github)
+        coherence.registry_takes_what_ci_pushes(self.registry)
         return self
 
     @property
@@ -149,6 +151,8 @@ class WorkloadEnvironment(Settings):
                 "backup_retention_days",
             )
         self._settings_take_effect()
+        coherence.ci_is_this_repository(self.ci, self.github)
+        coherence.ssh_has_a_way_in(self.api)
         self._alarms_can_fire()
         self._snapshot_is_here()
         return self._backup_copies_fit()
@@ -170,18 +174,7 @@ class WorkloadEnvironment(Settings):
                 " API's own origin no CORS request, and the web app's would be refused",
                 "cors_origin",
             )
-        if self.api.variant is not ApiVariant.EC2:
-            ec2 = self.api.ec2
-            for key, value in (("ssh_public_key", ec2.ssh_public_key), ("ssh_allowed_cidrs", ec2.ssh_allowed_cidrs)):
-                if value:
-                    raise refuse(
-                        f'only applies with api.variant = "ec2": the {self.api.variant} variant has no instance to'
-                        " log in to; remove it",
-                        "api",
-                        "ec2",
-                        key,
-                    )
-        elif self.network.nat_gateway:
+        if self.api.variant is ApiVariant.EC2 and self.network.nat_gateway:
             raise refuse(
                 'only the ECS variant\'s tasks route through it: with api.variant = "ec2" nothing does, and it costs'
                 " about 35 USD a month; set it to false",

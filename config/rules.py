@@ -87,7 +87,17 @@ def github_name(value: str) -> str | None:
     return _github_name(value)
 
 
-database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
+_database_name = _matches(r"[A-Za-z][A-Za-z0-9_]{0,63}", "a database name (letters, digits, _)")
+_SYSTEM_DATABASES = frozenset({"mysql", "sys", "information_schema", "performance_schema"})
+
+
+def database_name(value: str) -> str | None:
+    """MariaDB's own databases are refused: RDS's DBName "can't be a word reserved by the database engine"."""
+    if value.lower() in _SYSTEM_DATABASES:
+        return f"a database name of your own ({', '.join(sorted(_SYSTEM_DATABASES))} are MariaDB's)"
+    return _database_name(value)
+
+
 _NUMBER = r"(0|[1-9]\d*)"
 engine_version = _matches(rf"{_NUMBER}\.{_NUMBER}(\.{_NUMBER})?", 'a MariaDB engine version such as "10.11"')
 # The minor versions RDS for MariaDB offered per major, as AWS's "MariaDB on Amazon RDS versions" listed them in
@@ -137,11 +147,25 @@ def domain_name(value: str) -> str | None:
     return 'a lower-case DNS name such as "staging.littil.org"'
 
 
+def own_domain_name(value: str) -> str | None:
+    """A DNS name that can be one's own: not one RFC 2606 reserves, where no certificate is issued and no mail goes."""
+    reserved = value in _RESERVED_MAIL_DOMAINS or value.endswith(tuple(f".{d}" for d in _RESERVED_MAIL_DOMAINS))
+    if reserved or value.rsplit(".", 1)[-1] in _RESERVED_TOP_LEVEL_DOMAINS:
+        return f"a domain of your own ({_RESERVED_SAID}, RFC 2606: no certificate is issued there)"
+    return domain_name(value)
+
+
+# ACM refuses a certificate whose first domain name is longer than 64 characters (RequestCertificate, DomainName).
+ACM_MAX_DOMAIN_LENGTH = 64
+
+
 def environment_domain(value: str) -> str | None:
     """The environment's own name; the API is served at api.<domain>, so a domain of api.x would serve api.api.x."""
     if value.startswith("api."):
         return f'the environment\'s domain without "api." ("{value.removeprefix("api.")}"; the API gets api.<domain>)'
-    return domain_name(value)
+    if len(f"api.{value}") > ACM_MAX_DOMAIN_LENGTH:
+        return f"a domain of at most {ACM_MAX_DOMAIN_LENGTH - 4} characters (ACM certifies api.<domain>: 64 at most)"
+    return own_domain_name(value)
 
 
 def https_origin(value: str) -> str | None:
@@ -153,7 +177,13 @@ def https_origin(value: str) -> str | None:
     host, colon, port = value[len(prefix) :].partition(":")
     if colon and not (re.fullmatch(r"[1-9]\d{0,4}", port) and int(port) <= 65535):
         return expected
-    return None if domain_name(host) is None else expected
+    if domain_name(host) is not None:
+        return expected
+    return own_domain_name(host)
+
+
+# RFC 1918: AWS recommends a VPC's range within them; a public range hides the internet hosts it overlaps.
+PRIVATE_NETWORKS = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 def vpc_cidr(value: str) -> str | None:
@@ -166,6 +196,8 @@ def vpc_cidr(value: str) -> str | None:
         return expected
     if network.version != 4 or not 16 <= network.prefixlen <= 23:
         return expected
+    if not any(network.subnet_of(private) for private in PRIVATE_NETWORKS):
+        return 'a private IPv4 network (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) such as "10.0.0.0/16"'
     return None
 
 
@@ -187,14 +219,15 @@ def email(value: str) -> str | None:
         return 'an e-mail address such as "info@littil.org"'
     if domain in _RESERVED_MAIL_DOMAINS or domain.rsplit(".", 1)[-1] in _RESERVED_TOP_LEVEL_DOMAINS:
         return (
-            "an address that receives mail (example.com/.net/.org and .example, .test, .invalid, .localhost are"
-            " reserved, RFC 2606: nothing is delivered there, and Let's Encrypt refuses them)"
+            f"an address that receives mail ({_RESERVED_SAID}, RFC 2606: nothing is delivered there, and Let's Encrypt"
+            " refuses them)"
         )
     return None
 
 
 _RESERVED_MAIL_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 _RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhost"})
+_RESERVED_SAID = "example.com/.net/.org and .example, .test, .invalid, .localhost are reserved"
 
 
 def positive(value: int) -> str | None:

@@ -32,7 +32,7 @@ class ApiVariant(StrEnum):
 AccountId = Annotated[StrictStr, checked(rules.account_id)]
 Region = Annotated[StrictStr, checked(rules.region, aws.known_region)]
 CountryCode = Annotated[StrictStr, checked(rules.country_code)]
-DomainName = Annotated[StrictStr, checked(rules.domain_name)]
+DomainName = Annotated[StrictStr, checked(rules.own_domain_name)]
 EnvironmentDomain = Annotated[StrictStr, checked(rules.environment_domain)]
 HttpsOrigin = Annotated[StrictStr, checked(rules.https_origin)]
 VpcCidr = Annotated[StrictStr, checked(rules.vpc_cidr)]

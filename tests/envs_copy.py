@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import ConfigError, load_config
+from config.model import AppConfig
 from tests.conftest import ENVS_DIR
 
 STAGING = (ENVS_DIR / "staging.hcl").read_text()
@@ -54,3 +55,9 @@ def assert_refused(tmp_path: Path, files: dict[str, str], file: str, key: str, e
     assert error.key == key
     assert expected in error.problem
     assert str(error).startswith(f"{error.file}: {key}: ")
+
+
+def load_config_of(tmp_path: Path, **files: str) -> AppConfig:
+    """The config of a copy of envs/ with `files` changed, in its own directory under `tmp_path`."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return load_config(envs_with(tmp_path, **files))

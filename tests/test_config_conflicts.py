@@ -245,7 +245,7 @@ from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, a
             id="mail-domain-that-is-another-environments-api-host",
         ),
         pytest.param(
-            {"shared": SHARED + 'registry {\n  api_mutable_tags = ["1.6.0"]\n}\n'},
+            {"shared": SHARED + 'registry {\n  api_mutable_tags = ["latest", "1.6.0"]\n}\n'},
             "shared.hcl",
             "registry.api_mutable_tags",
             "runs: a push under a mutable tag would change what it runs; keep release tags immutable",

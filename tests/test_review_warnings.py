@@ -94,3 +94,18 @@ def test_a_new_policy_for_an_ordinary_key_is_an_ordinary_change() -> None:
     (report,) = compare(before, {"database": sealed_key_stack(["kms:Encrypt"], sealed=False)})
     assert list(report.changed) == ["data.aws_iam_policy_document.key_policy"]
     assert report.warnings == []
+
+
+def test_reordered_zones_replace_subnets_and_are_flagged(stacks: dict[str, Stack]) -> None:
+    """What availability_zones = [b, a] instead of [a, b] does: each subnet gets the other zone, and is replaced."""
+    after = copy.deepcopy(stacks)
+    subnets = after["network-staging"]["resource"]["aws_subnet"]
+    zones = {name: body["availability_zone"] for name, body in subnets.items()}
+    ordered = sorted(set(zones.values()))
+    for body in subnets.values():
+        body["availability_zone"] = ordered[1 - ordered.index(body["availability_zone"])]
+    (report,) = [r for r in compare(stacks, after) if r.name == "network-staging"]
+    assert sorted(report.replaced) == sorted(f"aws_subnet.{name}" for name in subnets)
+    assert len(report.warnings) == len(subnets)
+    assert all("availability_zones reordered?" in warning for warning in report.warnings)
+    assert report.dangerous
