@@ -33,6 +33,13 @@ def ec2_instance_types() -> frozenset[str]:
     return frozenset(_loader().load_service_model("ec2", "service-2")["shapes"]["InstanceType"]["enum"])
 
 
+@functools.cache
+def ses_regions() -> frozenset[str]:
+    """The regions where SES (the endpoint prefix `email`) answers, as botocore's endpoint data lists them."""
+    (partition,) = [p for p in _loader().load_data("endpoints")["partitions"] if p["partition"] == "aws"]
+    return frozenset(partition["services"]["email"]["endpoints"]) & frozenset(partition["regions"])
+
+
 def known_region(value: str) -> str | None:
     return None if value in regions() else 'a region of AWS\'s commercial partition such as "eu-central-1"'
 

@@ -5,6 +5,7 @@ Each function takes an environment's settings and raises `refuse(...)` at the ke
 
 from __future__ import annotations
 
+from config import aws
 from config.rules import refuse
 from config.settings import ApiConfig, ApiVariant, CiConfig, GithubConfig, RegistryConfig
 
@@ -60,4 +61,14 @@ def registry_takes_what_ci_pushes(registry: RegistryConfig) -> None:
             " refuses a second push to an immutable tag",
             "registry",
             "api_mutable_tags",
+        )
+
+
+def region_sends_mail(region: str) -> None:
+    """The API sends its mail through SES in the environment's own region: a region without SES cannot."""
+    if region not in aws.ses_regions():
+        raise refuse(
+            f"{region} has no SES (botocore's endpoint data), through which the API sends its mail: choose a region"
+            f" that has, such as eu-west-1 ({len(aws.ses_regions())} do)",
+            "region",
         )

@@ -133,9 +133,18 @@ def _registry_keeps_what_runs(
 
 
 def _origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, _Sources]]) -> None:
-    """A CORS origin is a web app's, never an environment's API host (its own or another's)."""
+    """A CORS origin is a web app's, never an environment's API host (its own or another's), and no other
+    environment's."""
     api_hosts = {f"https://{env.api_domain}": env.name for env, _ in workloads}
+    origins: dict[str, str] = {}
     for env, sources in workloads:
+        first = origins.setdefault(env.cors_origin, env.name)
+        if first != env.name:
+            raise sources.error(
+                ("cors_origin",),
+                f"{env.cors_origin} is also {first}'s (copied from its file?): each environment's API answers its own"
+                " web app, at an origin of its own",
+            )
         owner = api_hosts.get(env.cors_origin)
         if owner is not None and owner != env.name:
             raise sources.error(

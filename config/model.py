@@ -153,6 +153,7 @@ class WorkloadEnvironment(Settings):
         self._settings_take_effect()
         coherence.ci_is_this_repository(self.ci, self.github)
         coherence.ssh_has_a_way_in(self.api)
+        coherence.region_sends_mail(self.region)
         self._alarms_can_fire()
         self._snapshot_is_here()
         return self._backup_copies_fit()

@@ -179,3 +179,16 @@ def test_an_alarm_threshold_this_environment_never_uses_is_refused(
         assert load_config_of(tmp_path, **{env: text}).workload(env).alarms.cpu_credit_balance == 5
     else:
         assert_refused(tmp_path, {env: text}, f"{env}.hcl", f"alarms.{key}", expected)
+
+
+def test_a_region_without_ses_is_refused_for_an_environment_that_sends_mail(tmp_path: Path) -> None:
+    # The one region of the commercial partition botocore's endpoint data gives no SES endpoint.
+    zones = 'network {\n  availability_zones = ["ap-east-1a", "ap-east-1b"]\n}\n'
+    text = UAT + 'region = "ap-east-1"\n' + zones
+    assert_refused(tmp_path, {"uat": text}, "uat.hcl", "region", "ap-east-1 has no SES")
+
+
+def test_another_environments_origin_copied_into_a_new_one_is_refused(tmp_path: Path) -> None:
+    text = UAT.replace('cors_origin = "https://uat.littil.org"', 'cors_origin = "https://staging.littil.org"')
+    text = text.replace("333333333333", "345678901234")  # the added-environment run holds another env in UAT's
+    assert_refused(tmp_path, {"uat": text}, "uat.hcl", "cors_origin", "is also staging's (copied from its file?)")

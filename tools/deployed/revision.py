@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,11 @@ def git(repo: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def current(repo: Path, *, fetch: bool = True) -> Revision:
-    if fetch:  # best effort: offline, the last fetched main is what there is
-        subprocess.run(
-            ["git", "fetch", "--quiet", "origin", "main"], cwd=repo, capture_output=True, timeout=30, check=False
-        )
+    if fetch:  # best effort: offline or slow, the last fetched main is what there is
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            subprocess.run(
+                ["git", "fetch", "--quiet", "origin", "main"], cwd=repo, capture_output=True, timeout=30, check=False
+            )
     commit = git(repo, "rev-parse", "HEAD").stdout.strip()
     status = git(repo, "status", "--porcelain", "--untracked-files=all").stdout.splitlines()
     uncommitted = tuple(sorted(line[3:] for line in status))
