@@ -141,7 +141,7 @@ deploy: require-stack-or-env synth ## Deploy what main holds (asks before applyi
 	done; \
 	$(COLLECT_LOCK)
 
-destroy: require-stack synth ## Destroy stacks, with every stack that reads them (asks first): make destroy STACK=maintenance-staging [REASON=...]
+destroy: require-stack synth ## Destroy stacks (asks first; a stack others read only with them): make destroy STACK=maintenance-staging [REASON=...]
 	@$(VENV)/bin/python -m tools.stacks readers cdktf.out $(STACK)
 	@$(GUARD)
 	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)" && rm -rf $(APPLIED) && mkdir -p $(APPLIED)
