@@ -6,7 +6,7 @@ Each function takes an environment's settings and raises `refuse(...)` at the ke
 from __future__ import annotations
 
 from config import aws
-from config.rules import refuse
+from config.checks import refuse
 from config.settings import ApiConfig, ApiVariant, CiConfig, GithubConfig, RegistryConfig
 
 # What the application's CI pushes on every build of main (littil-backend, publish-build-container.yml).

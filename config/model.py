@@ -11,7 +11,7 @@ from typing import Annotated, Self
 from pydantic import StrictBool, StrictStr, model_validator
 
 from config import aws, coherence, rules
-from config.rules import checked, refuse
+from config.checks import checked, refuse
 from config.settings import (
     AccountId,
     AlarmsConfig,

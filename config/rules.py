@@ -1,9 +1,8 @@
-"""What a single value must look like, and the adapters that attach it to a field.
+"""What a single value must look like.
 
 Each rule takes an already type-checked value and returns what was expected
-when the value does not fit, or None when it does. `checked(...)` and
-`within(...)` put rules on a field's annotation (`config.settings`); `refuse`
-is how a model's cross-field validator names the key it refuses.
+when the value does not fit, or None when it does; `config.checks` attaches
+rules to a field's annotation (`config.settings`).
 """
 
 from __future__ import annotations
@@ -11,33 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from typing import Any
 
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
-
-
-def checked(*value_rules: Callable[[Any], str | None]) -> AfterValidator:
-    """Apply rules to a typed value; the first that fails says what was expected."""
-
-    def validate(value: Any) -> Any:
-        for rule in value_rules:
-            if (expected := rule(value)) is not None:
-                raise PydanticCustomError("littil_rule", "expected {expected}", {"expected": expected})
-        return value
-
-    return AfterValidator(validate)
-
-
-def within(low: int, high: int, why: str) -> AfterValidator:
-    """A whole number AWS accepts: from `low` to `high` (`why` names the limit)."""
-    return checked(lambda value: None if low <= value <= high else f"a whole number from {low} to {high} ({why})")
-
-
-def refuse(problem: str, *key: str | int) -> PydanticCustomError:
-    """A cross-field rule's refusal, at `key` (relative to the model whose validator raises it)."""
-    return PydanticCustomError("littil_refusal", "{problem}", {"problem": problem, "key": key})
-
+from config.checks import bounded
 
 _DOMAIN_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN = re.compile(rf"^{_DOMAIN_LABEL}(\.{_DOMAIN_LABEL})+$")
@@ -230,10 +204,12 @@ _RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhos
 _RESERVED_SAID = "example.com/.net/.org and .example, .test, .invalid, .localhost are reserved"
 
 
+@bounded(1, None)
 def positive(value: int) -> str | None:
     return None if value > 0 else "a whole number greater than 0"
 
 
+@bounded(0, None)
 def non_negative(value: int) -> str | None:
     return None if value >= 0 else "a whole number of 0 or more"
 
@@ -245,6 +221,7 @@ RDS_MAX_BACKUP_RETENTION_DAYS = 35
 BACKUP_COPY_MAX_DAYS = 365
 
 
+@bounded(1, RDS_MAX_BACKUP_RETENTION_DAYS)
 def backup_retention(value: int) -> str | None:
     return None if 1 <= value <= RDS_MAX_BACKUP_RETENTION_DAYS else "a number of days from 1 to 35 (RDS limits)"
 

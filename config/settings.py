@@ -13,7 +13,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, model_validator
 
 from config import aws, rules, ssh
-from config.rules import checked, refuse, within
+from config.checks import checked, refuse, within
 
 
 class Settings(BaseModel):
