@@ -85,19 +85,21 @@ def workload_procedures(rehearsal: Rehearsal, config: AppConfig, name: str, trie
         with rehearsal.step(f"{name}: restore the database from a snapshot"):
             procedures.restore_database(rehearsal, config, name)
     else:
-        # Maintenance (maintenance-<env>) and the variant switch (certificate, network, api) side by side: neither
-        # reads a stack the other changes. The faults after both: they check that nothing else in the account moved.
-        def maintenance() -> None:
+        # Maintenance, then the deploy faults (both on maintenance-<env>), beside the variant switch (certificate,
+        # network, api): the switch changes nothing maintenance reads (subnets, database). The faults' check that
+        # nothing else in the account moved leaves out the switch's state objects; the switch checks those itself.
+        def maintenance_then_faults() -> None:
             with rehearsal.step(f"{name}: maintenance on, used, destroyed; nothing else changes"):
                 procedures.maintenance_on_use_destroy(rehearsal, config, name)
+            with rehearsal.step(f"{name}: faults: deploys at once, stopped with Ctrl-C, killed with kill -9"):
+                moving = procedures.switched_stacks(name)
+                tried.extend(faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name, moving))
 
         def switch() -> None:
             with rehearsal.step(f"{name}: switch the API to the other variant and back"):
                 procedures.switch_variant(rehearsal, config, name)
 
-        side_by_side(maintenance, switch)
-        with rehearsal.step(f"{name}: faults: deploys at once, stopped with Ctrl-C, killed with kill -9"):
-            tried += faults.interrupted_killed_and_concurrent_deploys(rehearsal, config, name)
+        side_by_side(maintenance_then_faults, switch)
     if env.backup_copies.region is not None or env.backup_copies.shared_account:
         with rehearsal.step(f"{name}: the backup copies are where the restore from a copy starts"):
             backups.restore_from_copy(rehearsal, config, name)

@@ -97,12 +97,17 @@ def maintenance_on_use_destroy(rehearsal: Rehearsal, config: AppConfig, name: st
     rehearsal.assert_no_changes([stack])
 
 
+def switched_stacks(name: str) -> tuple[str, ...]:
+    """The stacks a variant switch changes (README "Switching the API variant")."""
+    return f"certificate-{name}", f"network-{name}", f"api-{name}"
+
+
 def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
     """api.variant to the other one and back, in the README's order; every stack plans empty after each."""
     env = config.workload(name)
     other = ApiVariant.EC2 if env.api.variant is ApiVariant.ECS else ApiVariant.ECS
     switched = with_workload(config, env.model_copy(update={"api": env.api.model_copy(update={"variant": other})}))
-    touched = [f"certificate-{name}", f"network-{name}", f"api-{name}"]
+    touched = list(switched_stacks(name))
     for target, label in ((switched, other.value), (config, env.api.variant.value)):
         variant = target.workload(name).api.variant
         fresh_synth(rehearsal, target, f"{name}-as-{label}", touched)
@@ -116,7 +121,7 @@ def switch_variant(rehearsal: Rehearsal, config: AppConfig, name: str) -> None:
         for stack in order:
             rehearsal.apply(stack)
         # Halfway, the stacks the switch touched; back home, those and the database, which reads the network.
-        # (maintenance-<env> reads none of them while it is off; it is rehearsed meanwhile, tools/rehearse/__main__.py.)
+        # (maintenance-<env>, rehearsed meanwhile (tools/rehearse/__main__.py), reads none of what they change.)
         home = [*touched, f"database-{name}"]
         rehearsal.assert_no_changes(touched if variant is other else home)
         planned = "the stacks it touched" if variant is other else "those and the database"
