@@ -21,10 +21,15 @@ def _loader() -> Any:
 
 
 @functools.cache
+def partitions() -> dict[str, dict[str, Any]]:
+    """botocore's endpoint data, by partition (`aws`, `aws-cn`, `aws-us-gov`, ...)."""
+    return {p["partition"]: p for p in _loader().load_data("endpoints")["partitions"]}
+
+
+@functools.cache
 def regions() -> frozenset[str]:
     """The regions of AWS's commercial partition (`aws`): the ARNs this app composes are `arn:aws:...`."""
-    (partition,) = [p for p in _loader().load_data("endpoints")["partitions"] if p["partition"] == "aws"]
-    return frozenset(partition["regions"])
+    return frozenset(partitions()["aws"]["regions"])
 
 
 @functools.cache
@@ -36,8 +41,7 @@ def ec2_instance_types() -> frozenset[str]:
 @functools.cache
 def ses_regions() -> frozenset[str]:
     """The regions where SES (the endpoint prefix `email`) answers, as botocore's endpoint data lists them."""
-    (partition,) = [p for p in _loader().load_data("endpoints")["partitions"] if p["partition"] == "aws"]
-    return frozenset(partition["services"]["email"]["endpoints"]) & frozenset(partition["regions"])
+    return frozenset(partitions()["aws"]["services"]["email"]["endpoints"]) & regions()
 
 
 def known_region(value: str) -> str | None:

@@ -13,11 +13,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from config import aws
-from config.envfiles import ConfigError, Path_, format_key, read_hcl, reject_skipped_files, shown
+from config import across, aws
+from config.checks import OnlyWith, markers
+from config.envfiles import ConfigError, Path_, format_key, read_hcl, reject_skipped_files
 from config.messages import explain, unknown_key
 from config.model import AppConfig, SharedEnvironment, WorkloadEnvironment
 from config.settings import ApiVariant
+from config.sources import Sources, has_path
 
 __all__ = ["ConfigError", "load_config"]
 
@@ -43,10 +45,10 @@ def load_config(envs_dir: Path) -> AppConfig:
 
     reject_skipped_files(envs_dir)
     shared: SharedEnvironment | None = None
-    shared_sources: _Sources | None = None
-    workloads: list[tuple[WorkloadEnvironment, _Sources]] = []
-    accounts: dict[str, Path] = {}
-    hosts: dict[str, Path] = {}
+    shared_sources: Sources | None = None
+    workloads: list[tuple[WorkloadEnvironment, Sources]] = []
+    accounts: dict[str, Sources] = {}
+    hosts: dict[str, tuple[Sources, str]] = {}
     for env_path in sorted(envs_dir.glob("*.hcl")):
         if env_path.name == COMMON_FILE or env_path.name.startswith("."):  # hidden: editors' and systems' own files
             continue
@@ -64,7 +66,7 @@ def load_config(envs_dir: Path) -> AppConfig:
                 None,
                 "environment file names must be 2-11 lower-case letters or digits (AWS name limits), e.g. staging.hcl",
             )
-        sources = _Sources(common, common_path, read_hcl(env_path), env_path)
+        sources = Sources(common, common_path, read_hcl(env_path), env_path)
         environment: SharedEnvironment | WorkloadEnvironment
         if name == SHARED_ENV:
             environment = shared = _load_environment(SharedEnvironment, name, sources)
@@ -72,86 +74,17 @@ def load_config(envs_dir: Path) -> AppConfig:
         else:
             environment = _load_environment(WorkloadEnvironment, name, sources)
             workloads.append((environment, sources))
-            _claim_names(environment, sources, hosts)
-        # Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account.
-        other = accounts.setdefault(environment.account_id, env_path)
-        if other != env_path:
-            raise sources.error(
-                ("account_id",),
-                f"{environment.account_id} is also {other.stem}'s account;"
-                " each environment needs an account of its own",
-            )
+            across.claim_names(environment, sources, hosts)
+        across.claim_account(environment, sources, accounts)
     if shared is None:
         raise ConfigError(
             envs_dir / f"{SHARED_ENV}.hcl", None, "file not found: the shared (registry) account is required"
         )
     assert shared_sources is not None
-    _registry_keeps_what_runs(shared, shared_sources, workloads)
-    _origins_are_web_apps(workloads)
+    across.registry_keeps_what_runs(shared, shared_sources, workloads)
+    across.one_spelling_per_github_name(common, [(shared, shared_sources), *workloads])
+    across.origins_are_web_apps(workloads)
     return AppConfig(shared=shared, workloads=tuple(env for env, _ in workloads))
-
-
-def _claim_names(env: WorkloadEnvironment, sources: _Sources, hosts: dict[str, Path]) -> None:
-    """Each DNS name belongs to one environment: its certificate, mail identity and DNS records are made for it."""
-    for key, host in (("domain", env.domain), ("domain", env.api_domain), ("mail_domain", env.effective_mail_domain)):
-        other = hosts.setdefault(host, sources.env_path)
-        if other != sources.env_path:
-            raise sources.error(
-                (key,),
-                f"{host} is also {other.stem}'s (its domain, API host or mail domain): this environment would request"
-                f" {other.stem}'s certificate, verify its mail identity and have its name pointed here",
-            )
-
-
-# Releases pushed before an environment moves to them: the registry keeps room for them beside what runs.
-UNRUN_RELEASES = 5
-
-
-def _registry_keeps_what_runs(
-    shared: SharedEnvironment, shared_sources: _Sources, workloads: list[tuple[WorkloadEnvironment, _Sources]]
-) -> None:
-    """The registry's lifecycle never expires, and no push moves, an image an environment runs."""
-    registry = shared.registry
-    for env, _ in workloads:
-        if env.api.image_tag in registry.api_mutable_tags:
-            raise shared_sources.error(
-                ("registry", "api_mutable_tags"),
-                f'"{env.api.image_tag}" is the api.image_tag {env.name} runs: a push under a mutable tag would change'
-                " what it runs; keep release tags immutable",
-            )
-    for component in ("api", "maintenance"):
-        running = sorted({getattr(env, component).image_tag for env, _ in workloads})
-        moving = registry.api_mutable_tags if component == "api" else ()
-        least = len(running) + len(moving) + UNRUN_RELEASES
-        if registry.tagged_images_to_keep < least:
-            raise shared_sources.error(
-                ("registry", "tagged_images_to_keep"),
-                f"must be at least {least}: the environments run {len(running)} {component} image(s)"
-                f" ({', '.join(running)}), {len(moving)} mutable tag(s) hold one each, and {UNRUN_RELEASES} releases"
-                " may be pushed before an environment moves to them; fewer, and the lifecycle expires a running image",
-            )
-
-
-def _origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, _Sources]]) -> None:
-    """A CORS origin is a web app's, never an environment's API host (its own or another's), and no other
-    environment's."""
-    api_hosts = {f"https://{env.api_domain}": env.name for env, _ in workloads}
-    origins: dict[str, str] = {}
-    for env, sources in workloads:
-        first = origins.setdefault(env.cors_origin, env.name)
-        if first != env.name:
-            raise sources.error(
-                ("cors_origin",),
-                f"{env.cors_origin} is also {first}'s (copied from its file?): each environment's API answers its own"
-                " web app, at an origin of its own",
-            )
-        owner = api_hosts.get(env.cors_origin)
-        if owner is not None and owner != env.name:
-            raise sources.error(
-                ("cors_origin",),
-                f"{env.cors_origin} is {owner}'s API, not a web app: browsers would refuse the calls of"
-                f" {env.name}'s web app (give its origin, such as https://www.{env.domain})",
-            )
 
 
 def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> None:
@@ -191,44 +124,7 @@ def _deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[s
     return merged
 
 
-class _Sources:
-    """Says which file a key path came from, so errors name the right one."""
-
-    def __init__(self, common: dict[str, Any], common_path: Path, overrides: dict[str, Any], env_path: Path) -> None:
-        self.common, self.common_path = common, common_path
-        self.overrides, self.env_path = overrides, env_path
-
-    def file_of(self, path: Path_) -> Path:
-        if _has_path(self.overrides, path) or not _has_path(self.common, path):
-            return self.env_path
-        return self.common_path
-
-    def error(self, path: Path_, problem: str, *, wrong_anywhere: bool = False) -> ConfigError:
-        """The error, at the file the value came from; a default from common.hcl also names the environment.
-
-        `wrong_anywhere`: the value itself is wrong (not only for this environment), so the fix is the default.
-        """
-        file = self.file_of(path)
-        env = self.env_path.stem
-        if file == self.common_path and wrong_anywhere:
-            problem = f"{problem} (a default: fix it here; {env} and every environment that keeps it inherit it)"
-        elif file == self.common_path:
-            problem = f"{problem} (the default {env} inherits; override it in {shown(self.env_path)})"
-        return ConfigError(file, format_key(path), problem)
-
-
-def _has_path(tree: Any, path: Path_) -> bool:
-    for part in path:
-        in_dict = isinstance(part, str) and isinstance(tree, dict) and part in tree
-        in_list = isinstance(part, int) and isinstance(tree, list) and part < len(tree)
-        if in_dict or in_list:
-            tree = tree[part]
-        else:
-            return False
-    return True
-
-
-def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
+def _load_environment(schema: type[E], name: str, sources: Sources) -> E:
     """Merge the environment's file onto the common keys its schema knows, then validate."""
     allowed = _field_names(schema)
     for key in sources.overrides:
@@ -255,21 +151,46 @@ def _load_environment(schema: type[E], name: str, sources: _Sources) -> E:
     return environment
 
 
-def _no_setting_without_effect(env: WorkloadEnvironment, sources: _Sources) -> None:
-    """A setting the environment's file gives that changes nothing here: of the other API variant, or of an alarm
-    this variant or this instance never has. (common.hcl holds defaults for every variant; they are no mistake.)"""
-    ec2 = env.api.variant is ApiVariant.EC2
-    other = "ecs" if ec2 else "ec2"
-    idle: list[Path_] = [("api", other, key) for key in sources.overrides.get("api", {}).get(other, {})]
-    why: dict[Path_, str] = {
-        path: f'only applies with api.variant = "{other}"; this environment runs "{env.api.variant}"' for path in idle
-    }
-    for key in ("http_5xx_per_5_minutes", "unhealthy_target_minutes") if ec2 else ("cpu_credit_balance",):
-        why[("alarms", key)] = f"its alarm belongs to the other API variant; {env.api.variant} has none"
-    if ec2 and env.api.ec2.instance_type.split(".")[0] not in aws.MAX_CPU_CREDITS:
-        why[("alarms", "cpu_credit_balance")] = (
-            f"{env.api.ec2.instance_type} is not burstable (t2, t3, t3a, t4g): it has no CPU credits to alarm on"
+def _no_setting_without_effect(env: WorkloadEnvironment, sources: Sources) -> None:
+    """A setting the environment's file gives that changes nothing here: one marked for the other API variant
+    (`OnlyWith`), or a CPU-credit alarm of an instance that has no credits. (common.hcl holds defaults for every
+    variant; they are no mistake.)"""
+    variant = env.api.variant
+    other = ApiVariant.EC2 if variant is ApiVariant.ECS else ApiVariant.ECS
+    for path in _settings_of_another_variant(WorkloadEnvironment, sources.overrides, variant):
+        raise ConfigError(
+            sources.env_path,
+            format_key(path),
+            f'has no effect: only applies with api.variant = "{other}"; this environment runs "{variant}"; remove it',
         )
-    for path, problem in why.items():
-        if _has_path(sources.overrides, path):
-            raise ConfigError(sources.env_path, format_key(path), f"has no effect: {problem}; remove it")
+    instance_type = env.api.ec2.instance_type
+    credits_given = has_path(sources.overrides, ("alarms", "cpu_credit_balance"))
+    if variant is ApiVariant.EC2 and credits_given and not aws.is_burstable(instance_type):
+        raise ConfigError(
+            sources.env_path,
+            "alarms.cpu_credit_balance",
+            f"has no effect: {instance_type} is not burstable (t2, t3, t3a, t4g): it has no CPU credits to alarm on;"
+            " remove it",
+        )
+
+
+def _settings_of_another_variant(
+    schema: type[BaseModel], given: dict[str, Any], variant: str, path: Path_ = ()
+) -> list[Path_]:
+    """The paths in `given` (an env file's settings) of fields marked `OnlyWith` another variant (a block: each key)."""
+    found: list[Path_] = []
+    for key, value in given.items():
+        field = schema.model_fields.get(key)
+        if field is None:
+            continue
+        block = _block_model(field.annotation)
+        if any(marker.variant != variant for marker in markers(field.metadata, OnlyWith)):
+            found += [(*path, key, inner) for inner in value] if isinstance(value, dict) else [(*path, key)]
+        elif isinstance(value, dict) and block is not None:
+            found += _settings_of_another_variant(block, value, variant, (*path, key))
+    return found
+
+
+def _block_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a block field (`api: ApiConfig`), or None for a value."""
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None

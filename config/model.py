@@ -11,7 +11,7 @@ from typing import Annotated, Self
 from pydantic import StrictBool, StrictStr, model_validator
 
 from config import aws, coherence, rules
-from config.checks import checked, refuse
+from config.checks import Accepts, checked, refuse
 from config.settings import (
     AccountId,
     AlarmsConfig,
@@ -64,7 +64,7 @@ class SharedEnvironment(Settings):
 
     name: StrictStr
     account_id: AccountId
-    region: Region
+    region: Annotated[Region, Accepts("without-ses", "the shared account sends no mail")]
     country: CountryCode
     state: StateConfig
     github: GithubConfig

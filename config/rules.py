@@ -204,6 +204,12 @@ _RESERVED_TOP_LEVEL_DOMAINS = frozenset({"example", "test", "invalid", "localhos
 _RESERVED_SAID = "example.com/.net/.org and .example, .test, .invalid, .localhost are reserved"
 
 
+def each_once(values: tuple[str, ...]) -> str | None:
+    """A list whose entries mean something once: a repeat is a slip (a copied line), never a choice."""
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    return f"each entry once ({', '.join(repeated)} is given twice)" if repeated else None
+
+
 @bounded(1, None)
 def positive(value: int) -> str | None:
     return None if value > 0 else "a whole number greater than 0"

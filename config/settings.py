@@ -13,7 +13,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, model_validator
 
 from config import aws, rules, ssh
-from config.checks import checked, refuse, within
+from config.checks import Accepts, OnlyWith, checked, refuse, within
 
 
 class Settings(BaseModel):
@@ -39,7 +39,13 @@ VpcCidr = Annotated[StrictStr, checked(rules.vpc_cidr)]
 ImageTag = Annotated[StrictStr, checked(rules.image_tag)]
 ReleaseTag = Annotated[StrictStr, checked(rules.image_tag, rules.release_tag)]
 GithubName = Annotated[StrictStr, checked(rules.github_name)]
-Email = Annotated[StrictStr, checked(rules.email)]
+Email = Annotated[
+    StrictStr,
+    checked(rules.email),
+    Accepts(
+        "other-case", "mail domains are case-insensitive (RFC 5321), and mailboxes treat local parts so in practice"
+    ),
+]
 PositiveInt = Annotated[StrictInt, checked(rules.positive)]
 AvailabilityZone = Annotated[StrictStr, checked(rules.availability_zone)]
 EngineVersion = Annotated[StrictStr, checked(rules.engine_version)]
@@ -78,7 +84,7 @@ class RegistryConfig(Settings):
     untagged_image_expiry_days: PositiveInt
     tagged_images_to_keep: Annotated[StrictInt, within(1, 10000, "images an ECR lifecycle rule counts")]
     # Tags of littil-backend that may be overwritten (e.g. "latest"); empty = all immutable.
-    api_mutable_tags: tuple[ImageTag, ...]
+    api_mutable_tags: Annotated[tuple[ImageTag, ...], checked(rules.each_once)]
 
 
 class NetworkConfig(Settings):
@@ -96,7 +102,12 @@ class NetworkConfig(Settings):
 
 
 class DatabaseConfig(Settings):
-    name: Annotated[StrictStr, checked(rules.database_name)]
+    name: Annotated[
+        StrictStr,
+        checked(rules.database_name),
+        Accepts("other-case", "MariaDB keeps a database name as written, and the API is given it so"),
+        Accepts("another-environment", "each environment's instance is its own; the old system used one name in all"),
+    ]
     engine_version: Annotated[StrictStr, checked(rules.engine_version, rules.offered_engine_version)]
     instance_class: Annotated[StrictStr, checked(aws.rds_instance_class)]
     allocated_storage_gb: StorageGb
@@ -112,7 +123,14 @@ class DatabaseConfig(Settings):
     allow_major_version_upgrade: StrictBool = False
     # Create the instance from this snapshot (docs/migration.md). RDS restores it at its own engine
     # version and size: state both (`aws rds describe-db-snapshots`), so validation can refuse what RDS would.
-    snapshot_identifier: Annotated[StrictStr, checked(rules.snapshot_identifier)] | None = None
+    snapshot_identifier: (
+        Annotated[
+            StrictStr,
+            checked(rules.snapshot_identifier),
+            Accepts("other-case", "RDS stores snapshot identifiers in lower case and finds them in any (RDS API)"),
+        ]
+        | None
+    ) = None
     snapshot_engine_version: EngineVersion | None = None
     snapshot_allocated_storage_gb: Annotated[StrictInt, within(20, 65536, "RDS storage in GB")] | None = None
 
@@ -170,7 +188,7 @@ class BackupCopiesConfig(Settings):
     """Copies of the database's backups that outlive its account and its region (docs/decisions/0006)."""
 
     # A second region for RDS's own backups (point-in-time restore there); null: none. Not the environment's region.
-    region: Region | None
+    region: Annotated[Region, Accepts("without-ses", "backup copies send no mail")] | None
     # A daily copy into a vault of the shared account that nobody in this account can delete (AWS Backup, locked).
     shared_account: StrictBool
     # Days each copy is kept, in both places: the shared account's vault locks each copy at least this long and
@@ -213,15 +231,18 @@ class Ec2ApiConfig(Settings):
     # OpenSSH public key for ec2-user; null: no key pair, SSM Session Manager only.
     ssh_public_key: Annotated[StrictStr, BeforeValidator(ssh.one_line), checked(ssh.ssh_public_key)] | None
     # Who may reach port 22; empty: nobody (use SSM).
-    ssh_allowed_cidrs: tuple[Annotated[StrictStr, checked(ssh.ssh_cidr)], ...]
+    ssh_allowed_cidrs: Annotated[
+        tuple[Annotated[StrictStr, checked(ssh.ssh_cidr)], ...],
+        Accepts("empty-list", "nobody may reach port 22; Session Manager is the shell"),
+    ]
 
 
 class ApiConfig(Settings):
     variant: ApiVariant
     image_tag: ReleaseTag
     log_retention_days: Annotated[StrictInt, checked(rules.log_retention)]
-    ecs: EcsApiConfig
-    ec2: Ec2ApiConfig
+    ecs: Annotated[EcsApiConfig, OnlyWith("ecs")]
+    ec2: Annotated[Ec2ApiConfig, OnlyWith("ec2")]
 
 
 class MaintenanceConfig(Settings):
@@ -244,13 +265,15 @@ class AlarmsConfig(Settings):
     # Route53 HTTPS check of https://api.<domain>/q/health/ready from outside AWS (about 1.50 USD a month).
     outside_health_check: StrictBool
     # 5xx answers (from the load balancer or from the API) within 5 minutes (ECS variant).
-    http_5xx_per_5_minutes: Annotated[StrictInt, within(1, 100_000, "5xx answers per 5 minutes")]
+    http_5xx_per_5_minutes: Annotated[StrictInt, within(1, 100_000, "5xx answers per 5 minutes"), OnlyWith("ecs")]
     # How long a target may fail the load balancer's health check (ECS variant).
-    unhealthy_target_minutes: Annotated[StrictInt, within(1, 60, "minutes")]
+    unhealthy_target_minutes: Annotated[StrictInt, within(1, 60, "minutes"), OnlyWith("ecs")]
     # Days the API's certificate has left. ACM renews at 60, certbot at 30 days: below 30 only a failed renewal alarms.
     certificate_days_left: Annotated[StrictInt, within(1, 29, "days; certbot renews at 30 left")]
     # CPU credits of a burstable instance (t2/t3/t3a/t4g; EC2 variant); standard credits throttle at 0.
-    cpu_credit_balance: Annotated[StrictInt, within(1, 10_000, "CPU credits; the alarm fires below it, never below 0")]
+    cpu_credit_balance: Annotated[
+        StrictInt, within(1, 10_000, "CPU credits; the alarm fires below it, never below 0"), OnlyWith("ec2")
+    ]
     database_free_storage_gb: Annotated[StrictInt, within(1, 65536, "GB")]
     # The alarm fires above it: at 100 it never would.
     database_cpu_percent: Annotated[StrictInt, within(1, 99, "percent; CPU never rises above 100")]

@@ -120,8 +120,16 @@ from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, a
             {"staging": STAGING.replace('account_id = "111111111111"', 'account_id = "222222222222"')},
             "staging.hcl",
             "account_id",
-            "222222222222 is also production's account; each environment needs an account of its own",
+            "222222222222 is also production's account (",
             id="two-environments-in-one-account",
+        ),
+        pytest.param(
+            # production loads before shared: the file the operator edited is named, not the one loaded last.
+            {"production": PRODUCTION.replace('account_id = "222222222222"', 'account_id = "680278545709"')},
+            "production.hcl",
+            "account_id",
+            "680278545709 is also shared's account (",
+            id="the-edited-file-named-though-it-loads-first",
         ),
         pytest.param(
             {"staging": STAGING.replace('account_id = "111111111111"', 'account_id = "680278545709"')},
@@ -234,7 +242,7 @@ from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, a
             {"uat": UAT.replace('"uat.littil.org"', '"staging.littil.org"')},
             "uat.hcl",
             "domain",
-            "staging.littil.org is also staging's (its domain, API host or mail domain)",
+            "staging.littil.org is also staging's (its domain, API host or mail domain; ",
             id="domain-of-another-environment",
         ),
         pytest.param(

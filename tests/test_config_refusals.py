@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from config.loader import load_config
-from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, envs_with, with_ec2_setting
+from tests.envs_copy import COMMON, PRODUCTION, STAGING, assert_refused, with_ec2_setting
 
 
 @pytest.mark.parametrize(
@@ -268,8 +267,3 @@ def test_a_wrong_value_names_file_key_and_expectation(
     tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str
 ) -> None:
     assert_refused(tmp_path, files, file, key, expected)
-
-
-def test_an_e_mail_address_in_capitals_is_accepted_as_written(tmp_path: Path) -> None:
-    loaded = load_config(envs_with(tmp_path, production=with_ec2_setting('certbot_email = "Info@LITTIL.org"')))
-    assert loaded.workload("production").api.ec2.certbot_email == "Info@LITTIL.org"

@@ -1,0 +1,132 @@
+"""Rules across environments: what one environment claims (its account, its names, its origin) no other may, the
+registry keeps what every environment runs, and a GitHub name has one spelling. A conflict is named in the file
+edited last, where the operator copied the value to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import rules
+from config.checks import paths_with_rule
+from config.envfiles import Path_, shown
+from config.model import SharedEnvironment, WorkloadEnvironment
+from config.sources import Sources
+
+
+def to_blame(first: Sources, second: Sources) -> tuple[Sources, Sources]:
+    """Of two environments that claim one value, (the one to name, the other): the file edited last, since that is
+    where the operator copied it to; in a fresh clone (no file newer) the one loaded last."""
+    if first.env_path.stat().st_mtime_ns > second.env_path.stat().st_mtime_ns:
+        return first, second
+    return second, first
+
+
+def claim_account(
+    environment: SharedEnvironment | WorkloadEnvironment, sources: Sources, accounts: dict[str, Sources]
+) -> None:
+    """Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account."""
+    first = accounts.setdefault(environment.account_id, sources)
+    if first is not sources:
+        blamed, other = to_blame(first, sources)
+        raise blamed.error(
+            ("account_id",),
+            f"{environment.account_id} is also {other.name}'s account ({shown(other.env_path)});"
+            " each environment needs an account of its own",
+        )
+
+
+def claim_names(env: WorkloadEnvironment, sources: Sources, hosts: dict[str, tuple[Sources, str]]) -> None:
+    """Each DNS name belongs to one environment: its certificate, mail identity and DNS records are made for it."""
+    for key, host in (("domain", env.domain), ("domain", env.api_domain), ("mail_domain", env.effective_mail_domain)):
+        first, first_key = hosts.setdefault(host, (sources, key))
+        if first is not sources:
+            blamed, other = to_blame(first, sources)
+            raise blamed.error(
+                (first_key if blamed is first else key,),
+                f"{host} is also {other.name}'s (its domain, API host or mail domain; {shown(other.env_path)}): this"
+                f" environment would request {other.name}'s certificate, verify its mail identity and have its name"
+                " pointed here",
+            )
+
+
+# Releases pushed before an environment moves to them: the registry keeps room for them beside what runs.
+UNRUN_RELEASES = 5
+
+
+def registry_keeps_what_runs(
+    shared: SharedEnvironment, shared_sources: Sources, workloads: list[tuple[WorkloadEnvironment, Sources]]
+) -> None:
+    """The registry's lifecycle never expires, and no push moves, an image an environment runs."""
+    registry = shared.registry
+    for env, _ in workloads:
+        if env.api.image_tag in registry.api_mutable_tags:
+            raise shared_sources.error(
+                ("registry", "api_mutable_tags"),
+                f'"{env.api.image_tag}" is the api.image_tag {env.name} runs: a push under a mutable tag would change'
+                " what it runs; keep release tags immutable",
+            )
+    for component in ("api", "maintenance"):
+        running = sorted({getattr(env, component).image_tag for env, _ in workloads})
+        moving = registry.api_mutable_tags if component == "api" else ()
+        least = len(running) + len(moving) + UNRUN_RELEASES
+        if registry.tagged_images_to_keep < least:
+            raise shared_sources.error(
+                ("registry", "tagged_images_to_keep"),
+                f"must be at least {least}: the environments run {len(running)} {component} image(s)"
+                f" ({', '.join(running)}), {len(moving)} mutable tag(s) hold one each, and {UNRUN_RELEASES} releases"
+                " may be pushed before an environment moves to them; fewer, and the lifecycle expires a running image",
+            )
+
+
+def origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, Sources]]) -> None:
+    """A CORS origin is a web app's, never an environment's API host (its own or another's), and no other
+    environment's."""
+    api_hosts = {f"https://{env.api_domain}": env.name for env, _ in workloads}
+    origins: dict[str, Sources] = {}
+    for env, sources in workloads:
+        first = origins.setdefault(env.cors_origin, sources)
+        if first is not sources:
+            blamed, other = to_blame(first, sources)
+            raise blamed.error(
+                ("cors_origin",),
+                f"{env.cors_origin} is also {other.name}'s (copied from {shown(other.env_path)}?): each environment's"
+                " API answers its own web app, at an origin of its own",
+            )
+        owner = api_hosts.get(env.cors_origin)
+        if owner is not None and owner != env.name:
+            raise sources.error(
+                ("cors_origin",),
+                f"{env.cors_origin} is {owner}'s API, not a web app: browsers would refuse the calls of"
+                f" {env.name}'s web app (give its origin, such as https://www.{env.domain})",
+            )
+
+
+def one_spelling_per_github_name(
+    common: dict[str, Any], environments: list[tuple[SharedEnvironment | WorkloadEnvironment, Sources]]
+) -> None:
+    """GitHub's OIDC token names the repository as GitHub spells it, and the roles' trust compares that name
+    case-sensitively (IAM's StringLike): a name given in two spellings fails one of them. common.hcl's spelling comes
+    first, as every environment starts from it."""
+    spelt: dict[str, tuple[str, Sources | None]] = {}
+    for path in paths_with_rule(WorkloadEnvironment, rules.github_name):
+        default = _value_at(common, path)
+        if isinstance(default, str):
+            spelt.setdefault(default.lower(), (default, None))
+    for env, sources in environments:
+        for path in paths_with_rule(type(env), rules.github_name):
+            value = _value_at(env.model_dump(), path)
+            first, where = spelt.setdefault(value.lower(), (value, sources))
+            if first != value:
+                origin = shown(sources.common_path) if where is None else shown(where.env_path)
+                raise sources.error(
+                    path,
+                    f'"{value}" is spelt "{first}" in {origin}: GitHub\'s OIDC token names it as GitHub spells it, and'
+                    " the roles' trust compares it case-sensitively; give it GitHub's spelling everywhere",
+                )
+
+
+def _value_at(tree: Any, path: Path_) -> Any:
+    for part in path:
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
