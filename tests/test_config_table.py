@@ -7,7 +7,8 @@ The rows are generated, not listed. Each setting gets:
   data the rule reads (botocore's endpoints and service models, AWS's documented lists, RFC 2606's reserved names).
 Each row is written into a new environment's file (or shared.hcl) and must be refused with one line naming that
 file and the setting, unless the setting `Accepts` that kind with a reason written beside it.
-A setting of a type without mistakes here, or with a rule the table does not know, fails the suite.
+A setting of a type without mistakes here, or with a rule the table does not know, fails the suite. The rules across
+settings are tried at their edges in test_config_combinations.py.
 """
 
 from __future__ import annotations
