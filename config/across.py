@@ -15,8 +15,9 @@ from config.sources import Sources
 
 
 def to_blame(first: Sources, second: Sources) -> tuple[Sources, Sources]:
-    """Of two environments that claim one value, (the one to name, the other): the file edited last, since that is
-    where the operator copied it to; in a fresh clone (no file newer) the one loaded last."""
+    """Of two environments that claim one value, (the one to name, the other): the file edited last, where the
+    operator most likely copied it to; on a tie, the one loaded last. A guess (any save or checkout moves it), so
+    every message names the other file too and leaves the choice to the operator."""
     if first.env_path.stat().st_mtime_ns > second.env_path.stat().st_mtime_ns:
         return first, second
     return second, first
@@ -90,8 +91,8 @@ def origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, Sources]]) -
             blamed, other = to_blame(first, sources)
             raise blamed.error(
                 ("cors_origin",),
-                f"{env.cors_origin} is also {other.name}'s (copied from {shown(other.env_path)}?): each environment's"
-                " API answers its own web app, at an origin of its own",
+                f"{env.cors_origin} is also {other.name}'s ({shown(other.env_path)}); one of the two is a copy: each"
+                " environment's API answers its own web app, at an origin of its own",
             )
         owner = api_hosts.get(env.cors_origin)
         if owner is not None and owner != env.name:
@@ -107,23 +108,29 @@ def one_spelling_per_github_name(
 ) -> None:
     """GitHub's OIDC token names the repository as GitHub spells it, and the roles' trust compares that name
     case-sensitively (IAM's StringLike): a name given in two spellings fails one of them. common.hcl's spelling comes
-    first, as every environment starts from it."""
-    spelt: dict[str, tuple[str, Sources | None]] = {}
+    first, as every environment starts from it. Organisations and repositories are compared among their own kind."""
+    spelt: dict[tuple[str, str], tuple[str, Sources | None]] = {}
     for path in paths_with_rule(WorkloadEnvironment, rules.github_name):
         default = _value_at(common, path)
         if isinstance(default, str):
-            spelt.setdefault(default.lower(), (default, None))
+            spelt.setdefault((_github_kind(path), default.lower()), (default, None))
     for env, sources in environments:
         for path in paths_with_rule(type(env), rules.github_name):
             value = _value_at(env.model_dump(), path)
-            first, where = spelt.setdefault(value.lower(), (value, sources))
+            first, where = spelt.setdefault((_github_kind(path), value.lower()), (value, sources))
             if first != value:
                 origin = shown(sources.common_path) if where is None else shown(where.env_path)
                 raise sources.error(
                     path,
                     f'"{value}" is spelt "{first}" in {origin}: GitHub\'s OIDC token names it as GitHub spells it, and'
                     " the roles' trust compares it case-sensitively; give it GitHub's spelling everywhere",
+                    wrong_anywhere=True,
                 )
+
+
+def _github_kind(path: Path_) -> str:
+    """`github.org` and `ci.github_org` name organisations; `github.repo` and `ci.github_repo` repositories."""
+    return "organisation" if str(path[-1]).endswith("org") else "repository"
 
 
 def _value_at(tree: Any, path: Path_) -> Any:

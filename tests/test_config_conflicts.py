@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, assert_refused
+from tests.envs_copy import (
+    COMMON,
+    PRODUCTION,
+    RESTORE,
+    SHARED,
+    STAGING,
+    UAT,
+    assert_refused,
+    load_config_of,
+    load_error,
+)
 
 
 @pytest.mark.parametrize(
@@ -297,9 +307,27 @@ from tests.envs_copy import COMMON, PRODUCTION, RESTORE, SHARED, STAGING, UAT, a
             "https://api.littil.org is production's API, not a web app",
             id="cors-origin-of-another-environments-api",
         ),
+        pytest.param(
+            {"common": COMMON.replace('github_org  = "Devoxx4Kids-NPO"', 'github_org  = "devoxx4kids-npo"')},
+            "common.hcl",
+            "ci.github_org",
+            '"devoxx4kids-npo" is spelt "Devoxx4Kids-NPO" in ',
+            id="one-organisation-spelt-two-ways-in-the-defaults",
+        ),
     ],
 )
 def test_values_that_do_not_fit_together_name_file_key_and_expectation(
     tmp_path: Path, files: dict[str, str], file: str, key: str, expected: str
 ) -> None:
     assert_refused(tmp_path, files, file, key, expected)
+
+
+def test_a_spelling_in_the_defaults_is_fixed_there(tmp_path: Path) -> None:
+    text = COMMON.replace('github_org  = "Devoxx4Kids-NPO"', 'github_org  = "devoxx4kids-npo"')
+    assert "(a default: fix it here" in load_error(tmp_path, common=text).problem
+
+
+def test_a_repository_named_like_the_organisation_in_another_case_is_no_second_spelling(tmp_path: Path) -> None:
+    # Organisations and repositories are compared among their own kind: this is a repository, not the org misspelt.
+    text = COMMON.replace('repo = "littil-backend"', 'repo = "devoxx4kids-npo"')
+    assert load_config_of(tmp_path, common=text).shared.github.repo == "devoxx4kids-npo"

@@ -181,7 +181,12 @@ RULE_MISTAKES: dict[Callable[[Any], str | None], Callable[[Any], list[tuple[str,
     # Regions botocore's endpoint data puts outside AWS's commercial partition (China, GovCloud, ...).
     aws.known_region: lambda v: [
         ("without-ses", min(aws.regions() - aws.ses_regions())),
-        *((f"partition-{name}", min(p["regions"])) for name, p in aws.partitions().items() if name != "aws"),
+        # (only those shaped like the commercial ones, so that the partition, not the shape, is what is refused)
+        *(
+            (f"partition-{name}", min(p["regions"]))
+            for name, p in aws.partitions().items()
+            if name != "aws" and rules.region(min(p["regions"])) is None
+        ),
     ],
     rules.country_code: lambda v: [("three-letters", "NLD")],
     rules.own_domain_name: lambda v: [*_reserved(v), ("trailing-dot", f"{v}."), ("with-scheme", f"https://{v}")],
@@ -286,6 +291,7 @@ class Row:
     kind: str  # what `Accepts` names
     written: Any  # a value, or a `Literal` (a type mistake, refused for every setting)
     variant: str | None  # the environment's api.variant
+    said: str | None = None  # what the rule that made the row says of it: the refusal must say it too
 
     @property
     def id(self) -> str:
@@ -319,22 +325,23 @@ def _bases() -> dict[tuple[str, str | None], Any]:
     return found
 
 
-def meaning_mistakes(setting: Setting, example: Any, stem: str) -> list[tuple[str, Any]]:
-    """(kind, value) of the mistakes of the setting's meaning, made from its valid `example`."""
-    found: list[tuple[str, Any]] = []
+def meaning_mistakes(setting: Setting, example: Any, stem: str) -> list[tuple[str, Any, str | None]]:
+    """(kind, value, what its rule says of it) of the mistakes of the setting's meaning, made from its valid
+    `example`; a rule's own mistakes carry its message (None where another rule, across settings, refuses it)."""
+    found: list[tuple[str, Any, str | None]] = []
     text = base_type(setting.annotation) in (str, tuple)
     if text and other_case(example) != example:
-        found.append(("other-case", other_case(example)))
+        found.append(("other-case", other_case(example), None))
     if text:
         others = {get(env, setting.path) for env in REAL.environments if env.name != stem} - {example, None, ()}
-        found += [("another-environment", value) for value in sorted(others, key=str)]
+        found += [("another-environment", value, None) for value in sorted(others, key=str)]
     if isinstance(example, tuple):
-        found += [("empty-list", ()), ("twice", (example[0], *example))]
+        found += [("empty-list", (), None), ("twice", (example[0], *example), None)]
     first = example[0] if isinstance(example, tuple) else example
     for rule in setting.rules:
         if not hasattr(rule, "bounds"):
             for kind, bad in RULE_MISTAKES[rule](first):
-                found.append((kind, (bad, *example[1:]) if isinstance(example, tuple) else bad))
+                found.append((kind, (bad, *example[1:]) if isinstance(example, tuple) else bad, rule(bad)))
     return found
 
 
@@ -346,9 +353,11 @@ def table() -> list[Row]:
             variant = (setting.variant or "ecs") if stem == "uat" else None
             example = EXAMPLES.get(setting.path, get(bases[stem, variant], setting.path))
             assert example is not None, f"{setting.path}: give EXAMPLES a valid value of this setting"
-            kinds = [(kind, Literal(literal)) for kind, literal in type_mistakes(setting.annotation)]
+            kinds: list[tuple[str, Any, str | None]] = [
+                (kind, Literal(literal), None) for kind, literal in type_mistakes(setting.annotation)
+            ]
             kinds += meaning_mistakes(setting, example, stem)
-            rows += [Row(stem, setting, kind, written, variant) for kind, written in kinds]
+            rows += [Row(stem, setting, kind, written, variant, said) for kind, written, said in kinds]
             if setting.variant is not None:
                 other = "ec2" if setting.variant == "ecs" else "ecs"
                 rows.append(Row(stem, setting, "the-other-variant", example, other))
@@ -387,3 +396,4 @@ def test_each_mistake_of_a_setting_is_refused_naming_its_file_and_key_or_accepte
     assert error.file.name == f"{row.stem}.hcl", str(error)
     assert error.key == key or (error.key or "").startswith(f"{key}["), str(error)
     assert "\n" not in str(error)
+    assert row.said is None or row.said in error.problem, str(error)
