@@ -1,6 +1,6 @@
 """Rules across environments: what one environment claims (its account, its names, its origin) no other may, the
 registry keeps what every environment runs, and a GitHub name has one spelling. A conflict is named in the file
-edited last, where the operator copied the value to.
+edited last (most likely where the value was copied to), and its message names the other file too.
 """
 
 from __future__ import annotations
