@@ -24,31 +24,38 @@ def to_blame(first: Sources, second: Sources) -> tuple[Sources, Sources]:
 
 
 def claim_account(
-    environment: SharedEnvironment | WorkloadEnvironment, sources: Sources, accounts: dict[str, Sources]
+    environment: SharedEnvironment | WorkloadEnvironment, sources: Sources, accounts: dict[str, Claim]
 ) -> None:
     """Account-wide names (the GitHub OIDC provider, LITTIL-NL-api-ecs-redeploy, ...) exist once per account."""
-    first = accounts.setdefault(environment.account_id, sources)
+    problem = (
+        f"{environment.account_id} is also {{other}}'s account ({{file}}); each environment needs an account of its own"
+    )
+    _claim(accounts, environment.account_id, sources, ("account_id",), problem)
+
+
+def claim_names(env: WorkloadEnvironment, sources: Sources, hosts: dict[str, Claim]) -> None:
+    """Each DNS name belongs to one environment: its certificate, mail identity and DNS records are made for it."""
+    for key, host in (("domain", env.domain), ("domain", env.api_domain), ("mail_domain", env.effective_mail_domain)):
+        problem = (
+            f"{host} is also {{other}}'s (its domain, API host or mail domain; {{file}}): this environment would"
+            " request {other}'s certificate, verify its mail identity and have its name pointed here"
+        )
+        _claim(hosts, host, sources, (key,), problem)
+
+
+# Who claimed a value first, and at which key.
+Claim = tuple[Sources, Path_]
+
+
+def _claim(claims: dict[str, Claim], value: str, sources: Sources, key: Path_, problem: str) -> None:
+    """`value` for this environment at `key`. Claimed by another before, one of the two is refused (`to_blame`) at its
+    own key, with `problem` naming the other environment ({other}) and its file ({file})."""
+    first, first_key = claims.setdefault(value, (sources, key))
     if first is not sources:
         blamed, other = to_blame(first, sources)
         raise blamed.error(
-            ("account_id",),
-            f"{environment.account_id} is also {other.name}'s account ({shown(other.env_path)});"
-            " each environment needs an account of its own",
+            first_key if blamed is first else key, problem.format(other=other.name, file=shown(other.env_path))
         )
-
-
-def claim_names(env: WorkloadEnvironment, sources: Sources, hosts: dict[str, tuple[Sources, str]]) -> None:
-    """Each DNS name belongs to one environment: its certificate, mail identity and DNS records are made for it."""
-    for key, host in (("domain", env.domain), ("domain", env.api_domain), ("mail_domain", env.effective_mail_domain)):
-        first, first_key = hosts.setdefault(host, (sources, key))
-        if first is not sources:
-            blamed, other = to_blame(first, sources)
-            raise blamed.error(
-                (first_key if blamed is first else key,),
-                f"{host} is also {other.name}'s (its domain, API host or mail domain; {shown(other.env_path)}): this"
-                f" environment would request {other.name}'s certificate, verify its mail identity and have its name"
-                " pointed here",
-            )
 
 
 # Releases pushed before an environment moves to them: the registry keeps room for them beside what runs.
@@ -84,16 +91,13 @@ def origins_are_web_apps(workloads: list[tuple[WorkloadEnvironment, Sources]]) -
     """A CORS origin is a web app's, never an environment's API host (its own or another's), and no other
     environment's."""
     api_hosts = {f"https://{env.api_domain}": env.name for env, _ in workloads}
-    origins: dict[str, Sources] = {}
+    origins: dict[str, Claim] = {}
     for env, sources in workloads:
-        first = origins.setdefault(env.cors_origin, sources)
-        if first is not sources:
-            blamed, other = to_blame(first, sources)
-            raise blamed.error(
-                ("cors_origin",),
-                f"{env.cors_origin} is also {other.name}'s ({shown(other.env_path)}); one of the two is a copy: each"
-                " environment's API answers its own web app, at an origin of its own",
-            )
+        problem = (
+            f"{env.cors_origin} is also {{other}}'s ({{file}}); one of the two is a copy: each environment's API"
+            " answers its own web app, at an origin of its own"
+        )
+        _claim(origins, env.cors_origin, sources, ("cors_origin",), problem)
         owner = api_hosts.get(env.cors_origin)
         if owner is not None and owner != env.name:
             raise sources.error(

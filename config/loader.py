@@ -47,8 +47,8 @@ def load_config(envs_dir: Path) -> AppConfig:
     shared: SharedEnvironment | None = None
     shared_sources: Sources | None = None
     workloads: list[tuple[WorkloadEnvironment, Sources]] = []
-    accounts: dict[str, Sources] = {}
-    hosts: dict[str, tuple[Sources, str]] = {}
+    accounts: dict[str, across.Claim] = {}
+    hosts: dict[str, across.Claim] = {}
     for env_path in sorted(envs_dir.glob("*.hcl")):
         if env_path.name == COMMON_FILE or env_path.name.startswith("."):  # hidden: editors' and systems' own files
             continue
