@@ -119,8 +119,9 @@ def one_spelling_per_github_name(
         if isinstance(default, str):
             spelt.setdefault((_github_kind(path), default.lower()), (default, None))
     for env, sources in environments:
+        settings = env.model_dump()
         for path in paths_with_rule(type(env), rules.github_name):
-            value = _value_at(env.model_dump(), path)
+            value = _value_at(settings, path)
             first, where = spelt.setdefault((_github_kind(path), value.lower()), (value, sources))
             if first != value:
                 origin = shown(sources.common_path) if where is None else shown(where.env_path)
