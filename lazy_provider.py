@@ -9,9 +9,13 @@ first time something imports it (`from cdktf_cdktf_provider_aws.instance import 
 as Python does for any package), and `cdktf_cdktf_provider_aws.<name>` imports it on first
 attribute access (PEP 562), so code written for the eager package keeps working.
 
+The jsii runtime's Node process does the same on its side: the package's main file requires
+every resource module too, and `install()` has Node preload lazy_provider.js, which loads the
+lazy index the package ships beside it instead (about 4 s of every synthesis).
+
 If the installed package does not have that shape (a provider upgrade changed it), the
 finder says so once on stderr and steps aside: the package is imported the normal way.
-`LITTIL_EAGER_PROVIDER=1` turns the loader off. Types are untouched: mypy reads the real
+`LITTIL_EAGER_PROVIDER=1` turns both halves off. Types are untouched: mypy reads the real
 submodules (it skips only the package's top level, see pyproject.toml).
 tests/test_lazy_provider.py proves the output is byte-identical either way.
 """
@@ -21,16 +25,19 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 DISABLE_VARIABLE = "LITTIL_EAGER_PROVIDER"
+# The Node half, for the jsii runtime's process (it inherits this process's environment).
+NODE_PRELOAD = Path(__file__).resolve().with_name("lazy_provider.js")
 # One eager import per line, exactly as the generated package writes them.
 EAGER_IMPORT = re.compile(r"^from \. import (\w+)\n", re.MULTILINE)
 # What must come before them: the jsii assembly (every submodule needs it loaded).
@@ -115,6 +122,21 @@ def install(package: str = PACKAGE, *, min_eager_imports: int = MIN_EAGER_IMPORT
     for finder in sys.meta_path:
         if isinstance(finder, LazyPackageFinder) and finder.package == package:
             return finder
+    if package == PACKAGE:
+        preload_in_node()
     finder = LazyPackageFinder(package, min_eager_imports=min_eager_imports)
     sys.meta_path.insert(0, finder)
     return finder
+
+
+def preload_in_node(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Have every Node process started from here on preload lazy_provider.js, after any options already set.
+
+    The jsii runtime starts its Node process at the first import of a jsii package (cdktf, constructs), so
+    this must come before that. Other Node processes (the CDKTF CLI) preload it too and are not changed by
+    it: it acts only on the resolution of the provider package.
+    """
+    option = f"--require {json.dumps(str(NODE_PRELOAD), ensure_ascii=False)}"
+    current = environ.get("NODE_OPTIONS", "")
+    if option not in current:
+        environ["NODE_OPTIONS"] = f"{current} {option}".strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,10 @@ MYPY_TREES = ("config", "modules", "stacks", "tests", "tools")
 
 @pytest.mark.reads_cli_run
 def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesized: Path, cli_list: CliRun) -> None:
-    # This session synthesized through the loader...
+    # This session synthesized through the loader, the jsii runtime's Node process with its lazy index...
     assert LAZY_PROVIDER is not None
     assert LAZY_PROVIDER.fell_back is None
+    assert str(lazy_provider.NODE_PRELOAD) in os.environ["NODE_OPTIONS"]
     # ...and loaded a small part of the package (the eager __init__ imports every one of them).
     package_file = sys.modules[lazy_provider.PACKAGE].__file__
     assert package_file is not None
@@ -32,7 +34,7 @@ def test_the_app_synthesizes_byte_identically_without_the_eager_imports(synthesi
     assert len(loaded) < len(available) / 5, len(loaded)
 
     # The reference: the same environments, synthesized by the real CLI with the package's own
-    # eager __init__ (tests/conftest.py's cli_list_command turns the loader off).
+    # eager __init__ and main file (tests/conftest.py's cli_list_command turns both halves off).
     assert cli_list.returncode == 0, cli_list.output[-2000:]
     assert "lazy_provider" not in cli_list.output
     reference = cli_list.outdir
@@ -145,3 +147,52 @@ def test_the_app_imports_provider_classes_from_their_submodules() -> None:
                 top_level.append(f"{path.relative_to(REPO)}: from {node.module} import ...")
     assert len(checked) > 50
     assert top_level == []
+
+
+def fake_node_package(root: Path, *, lazy_index: bool) -> None:
+    """node_modules/@cdktf/provider-aws shaped like the real one: an eager main file, and its lazy index beside it."""
+    lib = root / "node_modules" / "@cdktf" / "provider-aws" / "lib"
+    lib.mkdir(parents=True)
+    (lib.parent / "package.json").write_text('{"name": "@cdktf/provider-aws", "main": "lib/index.js"}')
+    (lib / "index.js").write_text('exports.loaded = "eagerly";\n')
+    if lazy_index:
+        (lib / "lazy-index.js").write_text('exports.loaded = "lazily";\n')
+
+
+def node_loads(root: Path, *, eager_variable: bool = False) -> subprocess.CompletedProcess[str]:
+    """What `require("@cdktf/provider-aws")` loads in a Node process started after `preload_in_node()`, as jsii's is."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("NODE_OPTIONS", lazy_provider.DISABLE_VARIABLE)}
+    lazy_provider.preload_in_node(environment)
+    if eager_variable:
+        environment[lazy_provider.DISABLE_VARIABLE] = "1"
+    script = 'console.log(require("@cdktf/provider-aws").loaded, require("path").basename(require.resolve("path")))'
+    return subprocess.run(
+        ["node", "-e", script], cwd=root, env=environment, capture_output=True, text=True, timeout=60, check=True
+    )
+
+
+def test_node_loads_the_lazy_index_of_the_provider_package_and_nothing_else_changes(tmp_path: Path) -> None:
+    fake_node_package(tmp_path, lazy_index=True)
+    done = node_loads(tmp_path)
+    assert done.stdout.split() == ["lazily", "path"]  # a built-in module resolves as before
+    assert done.stderr == ""
+
+
+def test_node_loads_the_package_eagerly_without_a_lazy_index_saying_so_or_when_turned_off(tmp_path: Path) -> None:
+    fake_node_package(tmp_path, lazy_index=False)
+    without = node_loads(tmp_path)
+    assert without.stdout.split()[0] == "eagerly"
+    assert without.stderr.count("lazy_provider: @cdktf/provider-aws loaded eagerly: no lazy-index.js") == 1
+    fake_node_package(tmp_path / "turned-off", lazy_index=True)
+    turned_off = node_loads(tmp_path / "turned-off", eager_variable=True)
+    assert turned_off.stdout.split()[0] == "eagerly"
+    assert turned_off.stderr == ""
+
+
+def test_the_node_preload_comes_after_an_operators_options_once() -> None:
+    environment = {"NODE_OPTIONS": "--max-old-space-size=2048"}
+    lazy_provider.preload_in_node(environment)
+    lazy_provider.preload_in_node(environment)
+    options = environment["NODE_OPTIONS"]
+    assert options.startswith("--max-old-space-size=2048 --require ")
+    assert options.count(str(lazy_provider.NODE_PRELOAD)) == 1
