@@ -33,7 +33,7 @@ CHECKOV_READY := $(CHECKOV_DIR)/.venv/.synced
 NODE_READY := node_modules/.synced
 CDKTF := npx --no-install cdktf
 
-.PHONY: help install synth test test-fast rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy deployed output clean
+.PHONY: help install synth test test-fast test-fast-plain test-fast-cdktf rehearse lint format bench review migration-report diagram require-stack require-stack-or-env plan deploy destroy deployed output clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -87,9 +87,16 @@ test: install lint ## Lint, then the whole test suite (one synthesis, checkov, C
 	$(VENV)/bin/pytest
 
 # The inner loop: construct tests, config validation and the change report; no lint, no CLI or checkov runs.
-FAST_TESTS := tests/modules $(wildcard tests/test_config*.py) tests/test_env_files.py tests/test_review.py
+# Two pytest processes side by side, one per core, each output printed whole when it ends: what never starts
+# CDKTF (config validation, the boot script's runs) and what synthesizes (the constructs, the change report).
+# Neither writes .pytest_cache (two writers would race); `make test` does.
+FAST_TESTS_plain := $(wildcard tests/test_config*.py) tests/test_env_files.py tests/modules/api/test_boot_script.py
+FAST_TESTS_cdktf := tests/modules tests/test_review.py --ignore=tests/modules/api/test_boot_script.py
 test-fast: $(APP_READY) ## The inner loop (constructs, config, review) in seconds; make test stays the gate
-	$(VENV)/bin/pytest -q $(FAST_TESTS)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-fast-plain test-fast-cdktf
+
+test-fast-plain test-fast-cdktf: test-fast-%: $(APP_READY)
+	@$(VENV)/bin/pytest -q -p no:cacheprovider $(FAST_TESTS_$*)
 
 rehearse: $(APP_READY) ## Apply every stack with Terraform against a local AWS (moto), then the runbook: make rehearse [ENVS="staging"] [REHEARSE_FLAGS=--pinned-provider]
 	$(VENV)/bin/python -m tools.rehearse $(REHEARSE_FLAGS) $(ENVS)

@@ -6,6 +6,7 @@ was expected; `main.py` prints it and exits before anything is synthesized.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,23 +96,23 @@ def _reject_unknown_common_keys(common: dict[str, Any], common_path: Path) -> No
 
 def _reject_unknown_keys(tree: dict[str, Any], schemas: list[type[BaseModel]], path: Path_, file: Path) -> None:
     # The environment's name comes from its file's name, never from a key.
-    known = set().union(*(set(schema.model_fields) for schema in schemas)) - ({"name"} if not path else set())
+    known = set().union(*(_fields(schema) for schema in schemas)) - ({"name"} if not path else set())
     for key, value in tree.items():
         if key not in known:
             raise ConfigError(file, format_key((*path, key)), unknown_key(key, known))
-        blocks = [
-            annotation
-            for schema in schemas
-            if key in schema.model_fields
-            and isinstance(annotation := schema.model_fields[key].annotation, type)
-            and issubclass(annotation, BaseModel)
-        ]
+        blocks = [block for schema in schemas if (block := _fields(schema).get(key)) is not None]
         if isinstance(value, dict) and blocks:
             _reject_unknown_keys(value, blocks, (*path, key), file)
 
 
+@functools.cache
+def _fields(schema: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """Each field of `schema`, with the model of its block (None for a value): asked for every key of every load."""
+    return {name: _block_model(field.annotation) for name, field in schema.model_fields.items()}
+
+
 def _field_names(schema: type[BaseModel]) -> set[str]:
-    return set(schema.model_fields) - {"name"}
+    return set(_fields(schema)) - {"name"}
 
 
 def _deep_merge(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,7 +184,7 @@ def _settings_of_another_variant(
         field = schema.model_fields.get(key)
         if field is None:
             continue
-        block = _block_model(field.annotation)
+        block = _fields(schema)[key]
         if any(marker.variant != variant for marker in markers(field.metadata, OnlyWith)):
             found += [(*path, key, inner) for inner in value] if isinstance(value, dict) else [(*path, key)]
         elif isinstance(value, dict) and block is not None:

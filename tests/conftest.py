@@ -135,6 +135,15 @@ def opt_ins(config: AppConfig, tmp_path_factory: pytest.TempPathFactory) -> dict
     return synthesize_workloads(tmp_path_factory.mktemp("opt-in.out"), config.shared, opted_in, with_ssh)
 
 
+@pytest.fixture(scope="module")
+def scratch_envs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of envs/ for a file of tests that each change one file of it (tests/envs_copy.py's
+    `one_file_changed`): the generated tables load hundreds of variants."""
+    from tests.envs_copy import envs_with
+
+    return envs_with(tmp_path_factory.mktemp("scratch"))
+
+
 def envs_with_added(directory: Path, name: str, account_id: str) -> Path:
     """A copy of the environments under test plus `envs/<name>.hcl` as docs/runbooks/add-environment.md
     has an operator write it: nothing but account, domain and CORS origin."""

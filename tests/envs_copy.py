@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,10 +27,20 @@ RESTORE = (
 )
 
 
+# envs/ read once: the config tests copy it a few hundred times.
+ENV_FILES = {path.name: (path.read_bytes(), path.stat().st_mtime_ns) for path in ENVS_DIR.iterdir()}
+
+
 def envs_with(tmp_path: Path, **files: str) -> Path:
-    """A copy of envs/ with some files replaced (keyword = file stem) or removed (value "")."""
+    """A copy of envs/ with some files replaced (keyword = file stem) or removed (value "").
+
+    Each copied file keeps its modification time, as `cp -p` would: which file was edited last is part of what
+    the loader reports (config/across.py)."""
     envs = tmp_path / "envs"
-    shutil.copytree(ENVS_DIR, envs)
+    envs.mkdir(parents=True)
+    for name, (data, modified) in ENV_FILES.items():
+        (envs / name).write_bytes(data)
+        os.utime(envs / name, ns=(modified, modified))
     for stem, text in files.items():
         path = envs / f"{stem}.hcl"
         if text:
@@ -36,6 +48,24 @@ def envs_with(tmp_path: Path, **files: str) -> Path:
         else:
             path.unlink()
     return envs
+
+
+@contextlib.contextmanager
+def one_file_changed(envs: Path, stem: str, text: str) -> Iterator[Path]:
+    """`envs` with `<stem>.hcl` written as `text` (the file edited last), then put back as it was, text and time.
+
+    For the generated tables, hundreds of variants in one directory rather than hundreds of copies of it."""
+    path = envs / f"{stem}.hcl"
+    before = (path.read_bytes(), path.stat().st_mtime_ns) if path.exists() else None
+    path.write_text(text)
+    try:
+        yield envs
+    finally:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_bytes(before[0])
+            os.utime(path, ns=(before[1], before[1]))
 
 
 def with_ec2_setting(line: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 from config import aws, rules
 from config.loader import ConfigError, load_config
 from config.model import MIN_PRODUCTION_BACKUP_DAYS
-from tests.envs_copy import envs_with
+from tests.envs_copy import one_file_changed
 from tests.test_config_table import NEW, put, render
 
 
@@ -154,8 +154,12 @@ def test_each_rule_is_tried_on_both_sides_of_its_edge() -> None:
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS)
-def test_a_combination_is_refused_at_the_key_to_fix_or_accepted(tmp_path: Path, combination: Combination) -> None:
-    envs = envs_with(tmp_path, uat=combination.file())
+def test_a_combination_is_refused_at_the_key_to_fix_or_accepted(scratch_envs: Path, combination: Combination) -> None:
+    with one_file_changed(scratch_envs, "uat", combination.file()) as envs:
+        check(envs, combination)
+
+
+def check(envs: Path, combination: Combination) -> None:
     if combination.refused_at is None:
         env = load_config(envs).workload("uat")
         for path, value in combination.settings.items():

@@ -28,7 +28,7 @@ from config.loader import ConfigError, load_config
 from config.model import SharedEnvironment, WorkloadEnvironment
 from tests.config_mistakes import RULE_MISTAKES, Setting, base_type, settings, type_mistakes
 from tests.conftest import ENVS_DIR, TEST_SSH_KEY
-from tests.envs_copy import envs_with
+from tests.envs_copy import envs_with, one_file_changed
 
 # A new environment the runbook's way, in an account of its own (the added-environment run holds 333333333333).
 NEW = {"account_id": "345678901234", "domain": "uat.littil.org", "cors_origin": "https://uat.littil.org"}
@@ -193,9 +193,13 @@ def test_every_setting_has_rows_of_its_type_and_every_rule_its_mistakes() -> Non
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_each_mistake_of_a_setting_is_refused_naming_its_file_and_key_or_accepted_for_its_reason(
-    tmp_path: Path, row: Row
+    scratch_envs: Path, row: Row
 ) -> None:
-    envs = envs_with(tmp_path, **{row.stem: row.file()})
+    with one_file_changed(scratch_envs, row.stem, row.file()) as envs:
+        check(envs, row)
+
+
+def check(envs: Path, row: Row) -> None:
     key = ".".join(row.setting.path)
     if row.kind in row.setting.accepts:
         config = load_config(envs)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from config.model import AppConfig
-from modules.api.ec2 import USER_DATA_LIMIT_BYTES, key_fingerprint
+from modules.api.boot_script import USER_DATA_LIMIT_BYTES
+from modules.api.ec2 import key_fingerprint
 from tests.conftest import TEST_SSH_KEY
 from tests.tf import (
     Stack,

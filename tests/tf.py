@@ -203,7 +203,12 @@ def container_definition(stack: Stack) -> dict[str, Any]:
 def boot_script(stack: Stack) -> str:
     """The one instance's user data as bash will see it: Terraform's escapes undone, references left as written."""
     _, instance = only(resources(stack, "aws_instance"))
-    return str(instance["user_data"]).replace("$${", "${").replace("%%{", "%{")
+    return as_delivered(str(instance["user_data"]))
+
+
+def as_delivered(user_data: str) -> str:
+    """User data as written into Terraform JSON, as the instance gets it: `$${` and `%%{` back to `${` and `%{`."""
+    return user_data.replace("$${", "${").replace("%%{", "%{")
 
 
 def state_bucket(stack: Stack) -> tuple[str, dict[str, Any]]:

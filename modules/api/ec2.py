@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
@@ -29,19 +27,15 @@ from modules.access.aws_actions import (
     PUT_METRIC_DATA_ACTIONS,
 )
 from modules.access.iam import ServiceRole, allow, arn, condition
-from modules.access.secrets import SecretKey, secret, secret_arns
+from modules.access.secrets import secret, secret_arns
 from modules.access.security_group import ANYWHERE_IPV4, allow_in, allow_out
+from modules.api.boot_script import render_boot_script
 from modules.api.runtime import INTERNET_EGRESS_PORTS, ApiRuntime
 from modules.observe.alarms import Metric
 
 # Amazon Linux 2023 (AL2 reached end of life); AWS keeps this public parameter on the newest AMI.
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
-BOOT_TEMPLATE = Path(__file__).parent / "templates" / "api-instance-boot.sh"
-# EC2 refuses user data over 16 KB (the value once Terraform has filled in the ARNs). The template's comment lines
-# are for its readers: the instance gets the script without them (a `#!` line stays).
-USER_DATA_LIMIT_BYTES = 16384
-COMMENT_LINE = re.compile(r"^[ \t]*#(?!!).*\n", re.M)
 # How operators and the password-rotation rule restart the API container (it reads its secrets at start).
 RESTART_COMMAND = "systemctl restart littil-api"
 # What the instance's littil-certificate-days timer publishes every hour (the certificate-expiry alarm reads it).
@@ -53,44 +47,6 @@ def key_fingerprint(public_key: str) -> str:
     """Short, stable name part for an OpenSSH public key (its type and key material, not the comment)."""
     kind, material = public_key.split()[:2]
     return hashlib.sha256(f"{kind} {material}".encode()).hexdigest()[:12]
-
-
-def render_boot_script(
-    *,
-    environment: Mapping[str, str],
-    secrets: Mapping[str, SecretKey],
-    region: str,
-    registry: str,
-    image_repository: str,
-    image_tag_parameter: str,
-    api_domain: str,
-    certbot_email: str,
-    certificate_secret: str,
-    metric_namespace: str,
-    metric_name: str,
-) -> str:
-    """The cloud-init user data, with Terraform's `${`/`%{` in the script escaped and its comment lines left out.
-
-    Values (which may be Terraform references) are inserted after escaping, so
-    they still interpolate; the script's own `${...}` reach bash untouched.
-    """
-    script = COMMENT_LINE.sub("", BOOT_TEMPLATE.read_text()).replace("${", "$${").replace("%{", "%%{")
-    values = {
-        "ENVIRONMENT": "\n".join(f"{name}={value}" for name, value in sorted(environment.items())),
-        "SECRETS": "\n".join(f"{name} {key.secret_arn} {key.json_key}" for name, key in sorted(secrets.items())),
-        "REGION": region,
-        "REGISTRY": registry,
-        "IMAGE_REPOSITORY": image_repository,
-        "IMAGE_TAG_PARAMETER": image_tag_parameter,
-        "API_DOMAIN": api_domain,
-        "CERTBOT_EMAIL": certbot_email,
-        "CERTIFICATE_SECRET": certificate_secret,
-        "METRIC_NAMESPACE": metric_namespace,
-        "METRIC_NAME": metric_name,
-    }
-    for name, value in values.items():
-        script = script.replace(f"@@{name}@@", value)
-    return script
 
 
 class Ec2Api(Construct):

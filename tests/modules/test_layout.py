@@ -11,6 +11,7 @@ TESTS = REPO / "tests" / "modules"
 # Modules that create nothing (pure functions), tested with plain assertions, and why.
 PURE = {
     "naming.py": "turns (country, env, component, purpose) into strings; no construct to build",
+    "api/boot_script.py": "renders the instance's boot script from strings; its scripts are run, not synthesized",
     "observe/alarm_kinds.py": "data: each alarm's timing and guide text; the constructs that use it build alarms",
 }
 

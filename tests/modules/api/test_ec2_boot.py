@@ -1,4 +1,7 @@
-"""modules/api/ec2.py alone, its boot script: what it renders, and its scripts run with stubbed tools."""
+"""modules/api/ec2.py alone, its boot script: what it renders, and its scripts run with stubbed tools.
+
+The certificate path, run from the script rendered without a construct: test_boot_script.py.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,8 @@ from pathlib import Path
 import pytest
 
 from modules.access.secrets import SecretKey
-from modules.api.ec2 import (
-    BOOT_TEMPLATE,
-    CERTIFICATE_METRIC_NAME,
-    CERTIFICATE_METRIC_NAMESPACE,
-    Ec2Api,
-    render_boot_script,
-)
+from modules.api.boot_script import BOOT_TEMPLATE, render_boot_script
+from modules.api.ec2 import CERTIFICATE_METRIC_NAME, CERTIFICATE_METRIC_NAMESPACE, Ec2Api
 from tests.modules.alone import REGION, Built
 from tests.modules.api.test_ec2 import (
     API_DOMAIN,

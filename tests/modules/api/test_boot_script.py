@@ -1,7 +1,9 @@
-"""modules/api/ec2.py alone, its certificate store: what a new or replaced instance serves, and what it refuses.
+"""modules/api/boot_script.py alone, its certificate store: what a new or replaced instance serves, and what it refuses.
 
-The store script and `littil-certificate` run with stubbed tools (tools/instance_boot.py); the boot script's
-rendering and its other scripts: test_ec2_boot.py.
+The script is rendered from plain values and delivered as Terraform would deliver it; the store script and
+`littil-certificate` then run with stubbed tools (tools/instance_boot.py). Nothing is synthesized, so these runs
+need no CDKTF (make test-fast runs them beside the config tests). What the instance is given, and its other scripts:
+test_ec2_boot.py.
 """
 
 from __future__ import annotations
@@ -14,17 +16,30 @@ from typing import Any
 
 import pytest
 
-from modules.api.ec2 import Ec2Api
-from tests.modules.alone import REGION, Built
-from tests.modules.api.test_ec2 import API_DOMAIN, CERTBOT_EMAIL, CERTIFICATE_SECRET, ec2_api
-from tests.tf import boot_script
+from modules.api.boot_script import render_boot_script
+from tests.tf import as_delivered
 from tools.instance_boot import Boot, boot_certificate
 
-
-@pytest.fixture(scope="module")
-def plain() -> Built[Ec2Api]:
-    """Every optional argument left at its default: the boot script as most environments get it."""
-    return ec2_api()
+REGION = "eu-west-1"
+REGISTRY = f"123456789012.dkr.ecr.{REGION}.amazonaws.com"
+REPOSITORY = "littil-backend"
+TAG_PARAMETER = "/littil/test/api/image-tag"
+API_DOMAIN = "api.test.littil.org"
+CERTBOT_EMAIL = "info@littil.org"
+CERTIFICATE_SECRET = "littil/backend/test/letsencrypt"
+# What the boot script is rendered with, besides the API's settings and secrets (the certificate path reads neither).
+SCRIPT_SETTINGS = {
+    "region": REGION,
+    "registry": REGISTRY,
+    "image_repository": REPOSITORY,
+    "image_tag_parameter": TAG_PARAMETER,
+    "api_domain": API_DOMAIN,
+    "certbot_email": CERTBOT_EMAIL,
+    "certificate_secret": CERTIFICATE_SECRET,
+    "metric_namespace": "LITTIL/API",
+    "metric_name": "CertificateDaysToExpiry",
+}
+SCRIPT = as_delivered(render_boot_script(environment={}, secrets={}, **SCRIPT_SETTINGS))
 
 
 FAKE_SECRETS_MANAGER = """#!/bin/bash
@@ -48,38 +63,52 @@ esac
 """
 
 
-@pytest.fixture
-def secrets_manager(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def fake_secrets_manager(directory: Path) -> tuple[Path, dict[str, str]]:
     """A directory with the fake `aws`, and the environment that points it at one stored secret."""
-    bin_dir = tmp_path / "aws"
+    bin_dir = directory / "aws"
     bin_dir.mkdir()
     (bin_dir / "aws").write_text(FAKE_SECRETS_MANAGER)
     (bin_dir / "aws").chmod(0o755)
-    return bin_dir, {"STUB_STORE": str(tmp_path / "stored.tar.gz"), "STUB_SECRET_ID": CERTIFICATE_SECRET}
+    return bin_dir, {"STUB_STORE": str(directory / "stored.tar.gz"), "STUB_SECRET_ID": CERTIFICATE_SECRET}
+
+
+@pytest.fixture
+def secrets_manager(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    return fake_secrets_manager(tmp_path)
 
 
 INSTANCE_IP, OLD_IP = "198.51.100.10", "203.0.113.99"
 
 
 @pytest.fixture
-def new_instance(
-    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
-) -> Callable[[str, str], Boot]:
+def new_instance(tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]) -> Callable[[str, str], Boot]:
     """Boot a new instance (an empty disk under tmp_path/<name>) whose API host resolves to `dns`; one store for all."""
     aws, environment = secrets_manager
-    script = boot_script(plain.stack)
     return lambda name, dns: boot_certificate(
-        script, tmp_path / name, aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[dns], environment=environment
+        SCRIPT, tmp_path / name, aws_path=aws, public_ip=INSTANCE_IP, dns_answers=[dns], environment=environment
     )
 
 
+@pytest.fixture(scope="module")
+def first_stored(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """What a new instance's start stored in the secret, once for the tests that tamper with a copy of it."""
+    sandbox = tmp_path_factory.mktemp("first-instance")
+    aws, environment = fake_secrets_manager(sandbox)
+    boot = boot_certificate(
+        SCRIPT, sandbox / "instance", aws_path=aws, public_ip=INSTANCE_IP,
+        dns_answers=[INSTANCE_IP], environment=environment,
+    )  # fmt: skip
+    assert boot.returncode == 0, boot.log
+    return Path(environment["STUB_STORE"]).read_bytes()
+
+
 def test_a_new_environment_asks_lets_encrypt_only_once_dns_points_here_and_stores_what_it_got(
-    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+    tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
 ) -> None:
     aws, environment = secrets_manager
     # DNS first answers nothing, then the old address, then this instance's.
     boot = boot_certificate(
-        boot_script(plain.stack),
+        SCRIPT,
         tmp_path / "instance",
         aws_path=aws,
         public_ip=INSTANCE_IP,
@@ -138,12 +167,12 @@ def test_a_replaced_instance_serves_the_stored_certificate_without_asking_lets_e
 
 
 def test_a_store_that_cannot_be_read_fails_the_start_instead_of_asking_lets_encrypt(
-    plain: Built[Ec2Api], tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
+    tmp_path: Path, secrets_manager: tuple[Path, dict[str, str]]
 ) -> None:
     aws, environment = secrets_manager
     # Any other error than "no value yet" (here: the wrong secret) must not look like an empty store.
     boot = boot_certificate(
-        boot_script(plain.stack), tmp_path / "instance", aws_path=aws, public_ip=INSTANCE_IP,
+        SCRIPT, tmp_path / "instance", aws_path=aws, public_ip=INSTANCE_IP,
         dns_answers=[INSTANCE_IP], environment={**environment, "STUB_SECRET_ID": "another/secret"},
     )  # fmt: skip
     assert boot.returncode != 0
@@ -211,15 +240,16 @@ def _special(name: str, **kind: Any) -> Callable[[tarfile.TarFile], None]:
     ],
 )
 def test_a_stored_archive_with_anything_but_certificates_and_the_account_is_refused_whole(
+    first_stored: bytes,
     new_instance: Callable[[str, str], Boot],
     tmp_path: Path,
     secrets_manager: tuple[Path, dict[str, str]],
     extra: Callable[[tarfile.TarFile], None],
 ) -> None:
     # What a first instance stored (restored whole by a replacement: the test above), and one thing more.
-    first = new_instance("first", INSTANCE_IP)
-    assert first.returncode == 0, first.log
-    add_to_store(Path(secrets_manager[1]["STUB_STORE"]), extra)
+    store = Path(secrets_manager[1]["STUB_STORE"])
+    store.write_bytes(first_stored)
+    add_to_store(store, extra)
     boot = new_instance("second", INSTANCE_IP)
     assert boot.returncode != 0
     assert "refusing the stored certificate" in boot.log
