@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,3 +51,15 @@ def python_files(folder: Path) -> list[Path]:
         dirs[:] = [name for name in dirs if not name.startswith(".")]
         found += [Path(root) / name for name in files if name.endswith(".py")]
     return found
+
+
+def test_modules_that_create_nothing_load_no_cdktf() -> None:
+    """A pure module stays importable without CDKTF: make test-fast runs test_boot_script.py in the process that
+    never starts it (Makefile)."""
+    names = [f"modules.{module.removesuffix('.py').replace('/', '.')}" for module in PURE]
+    probe = "import importlib, sys\n" + "".join(f"importlib.import_module({name!r})\n" for name in names)
+    probe += "print(sorted({m.split('.')[0] for m in sys.modules} & {'cdktf', 'constructs', 'jsii'}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert loaded.strip() == "[]", names
