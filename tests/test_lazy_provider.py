@@ -149,32 +149,36 @@ def test_the_app_imports_provider_classes_from_their_submodules() -> None:
     assert top_level == []
 
 
-def fake_node_package(root: Path, *, lazy_index: bool) -> None:
-    """node_modules/@cdktf/provider-aws shaped like the real one: an eager main file, and its lazy index beside it."""
-    lib = root / "node_modules" / "@cdktf" / "provider-aws" / "lib"
+def fake_node_package(root: Path, *, lazy_index: bool, name: str = "@cdktf/provider-aws") -> None:
+    """node_modules/<name> shaped like the provider's: an eager main file, and its lazy index beside it."""
+    lib = root / "node_modules" / name / "lib"
     lib.mkdir(parents=True)
-    (lib.parent / "package.json").write_text('{"name": "@cdktf/provider-aws", "main": "lib/index.js"}')
+    (lib.parent / "package.json").write_text(f'{{"name": "{name}", "main": "lib/index.js"}}')
     (lib / "index.js").write_text('exports.loaded = "eagerly";\n')
     if lazy_index:
         (lib / "lazy-index.js").write_text('exports.loaded = "lazily";\n')
 
 
-def node_loads(root: Path, *, eager_variable: bool = False) -> subprocess.CompletedProcess[str]:
-    """What `require("@cdktf/provider-aws")` loads in a Node process started after `preload_in_node()`, as jsii's is."""
+def node_loads(root: Path, *, eager_variable: bool = False, other: str = "") -> subprocess.CompletedProcess[str]:
+    """What `require("@cdktf/provider-aws")` (and the package `other`) load in a Node process started after
+    `preload_in_node()`, as jsii's is."""
     environment = {k: v for k, v in os.environ.items() if k not in ("NODE_OPTIONS", lazy_provider.DISABLE_VARIABLE)}
     lazy_provider.preload_in_node(environment)
     if eager_variable:
         environment[lazy_provider.DISABLE_VARIABLE] = "1"
-    script = 'console.log(require("@cdktf/provider-aws").loaded, require("path").basename(require.resolve("path")))'
+    script = (
+        'console.log(require("@cdktf/provider-aws").loaded, process.argv[1] ? require(process.argv[1]).loaded : "")'
+    )
     return subprocess.run(
-        ["node", "-e", script], cwd=root, env=environment, capture_output=True, text=True, timeout=60, check=True
+        ["node", "-e", script, other], cwd=root, env=environment, capture_output=True, text=True, timeout=60, check=True
     )
 
 
 def test_node_loads_the_lazy_index_of_the_provider_package_and_nothing_else_changes(tmp_path: Path) -> None:
     fake_node_package(tmp_path, lazy_index=True)
-    done = node_loads(tmp_path)
-    assert done.stdout.split() == ["lazily", "path"]  # a built-in module resolves as before
+    fake_node_package(tmp_path, lazy_index=True, name="@cdktf/provider-google")  # shaped alike, not ours
+    done = node_loads(tmp_path, other="@cdktf/provider-google")
+    assert done.stdout.split() == ["lazily", "eagerly"]
     assert done.stderr == ""
 
 
