@@ -27,7 +27,8 @@ TAG_PARAMETER = "/littil/test/api/image-tag"
 API_DOMAIN = "api.test.littil.org"
 CERTBOT_EMAIL = "info@littil.org"
 CERTIFICATE_SECRET = "littil/backend/test/letsencrypt"
-# What the boot script is rendered with, besides the API's settings and secrets (the certificate path reads neither).
+# What the boot script is rendered with, besides the API's settings and secrets (the certificate path reads neither);
+# test_ec2.py builds the instance with the same values.
 SCRIPT_SETTINGS = {
     "region": REGION,
     "registry": REGISTRY,

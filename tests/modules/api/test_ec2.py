@@ -18,17 +18,20 @@ from modules.api.ec2 import (
 from modules.api.runtime import api_runtime
 from modules.observe.alarms import Metric
 from tests.modules.alone import ACCOUNT_ID, REGION, Built, build, has_data_source, has_no_resource, has_resource
+from tests.modules.api.test_boot_script import (
+    API_DOMAIN,
+    CERTBOT_EMAIL,
+    CERTIFICATE_SECRET,
+    REPOSITORY,
+    TAG_PARAMETER,
+)
+from tests.modules.api.test_boot_script import SCRIPT_SETTINGS as RENDERED_WITH
 from tests.tf import boot_script, only, policy_statements, ref, resources, role_statements
 from tools.instance_boot import heredoc
 
 NAME = "LITTIL-NL-test-littil-api"
 REGISTRY = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
-REPOSITORY = "littil-backend"
 REPOSITORY_ARN = f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{REPOSITORY}"
-TAG_PARAMETER = "/littil/test/api/image-tag"
-API_DOMAIN = "api.test.littil.org"
-CERTBOT_EMAIL = "info@littil.org"
-CERTIFICATE_SECRET = "littil/backend/test/letsencrypt"
 DATABASE_GROUP = "sg-0database0000000"
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0eEJ4lO2v0oaHXXnTRKr6jL0b9t5zIcXQXL3vqLk0u operator@littil"
 SSH_NETWORKS = ("203.0.113.7/32", "198.51.100.0/24")
@@ -83,15 +86,12 @@ def ec2_api(**options: Any) -> Built[Ec2Api]:
     )
 
 
-# What the boot script is told besides the container's environment and secrets.
+# What the boot script is told besides the container's environment and secrets: the script test's inputs, with
+# what the construct decides itself (its region, registry and certificate metric).
 SCRIPT_SETTINGS = {
+    **RENDERED_WITH,
     "region": REGION,
     "registry": REGISTRY,
-    "image_repository": REPOSITORY,
-    "image_tag_parameter": TAG_PARAMETER,
-    "api_domain": API_DOMAIN,
-    "certbot_email": CERTBOT_EMAIL,
-    "certificate_secret": CERTIFICATE_SECRET,
     "metric_namespace": CERTIFICATE_METRIC_NAMESPACE,
     "metric_name": CERTIFICATE_METRIC_NAME,
 }

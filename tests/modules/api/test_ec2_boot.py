@@ -17,19 +17,8 @@ from modules.access.secrets import SecretKey
 from modules.api.boot_script import BOOT_TEMPLATE, render_boot_script
 from modules.api.ec2 import CERTIFICATE_METRIC_NAME, CERTIFICATE_METRIC_NAMESPACE, Ec2Api
 from tests.modules.alone import REGION, Built
-from tests.modules.api.test_ec2 import (
-    API_DOMAIN,
-    CERTBOT_EMAIL,
-    CERTIFICATE_SECRET,
-    REGISTRY,
-    REPOSITORY,
-    RUNTIME,
-    SCRIPT_SETTINGS,
-    TAG_PARAMETER,
-    ec2_api,
-    instance,
-    instance_conf,
-)
+from tests.modules.api.test_boot_script import API_DOMAIN, CERTBOT_EMAIL, CERTIFICATE_SECRET, REPOSITORY, TAG_PARAMETER
+from tests.modules.api.test_ec2 import REGISTRY, RUNTIME, SCRIPT_SETTINGS, ec2_api, instance, instance_conf
 from tests.tf import boot_script
 from tools.instance_boot import heredoc
 
